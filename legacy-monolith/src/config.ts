@@ -1,0 +1,14 @@
+/** legacy-monolith configuration: parsed once from the environment, validated, frozen. */
+import { commonEnv, loadConfig, port, storageEnv, z, type Env } from '@smp/platform';
+
+export const configSchema = z.object({
+  ...commonEnv,
+  ...storageEnv,
+  PORT: port(8010),
+});
+
+export type Config = Readonly<z.output<typeof configSchema>>;
+
+export function parseConfig(env: Env): Config {
+  return loadConfig(configSchema, env);
+}

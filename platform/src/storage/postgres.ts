@@ -1,0 +1,34 @@
+/**
+ * PostgreSQL pools. A pool never crashes its process: idle-client errors (a restarted server, a
+ * killed connection) are logged and the pool reconnects on the next query.
+ */
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+
+export type PgPool = pg.Pool;
+
+export interface PgPoolOptions {
+  max?: number;
+  /** Fail a query that cannot get a connection within this time instead of hanging. */
+  connectionTimeoutMillis?: number;
+  statementTimeoutMillis?: number;
+  applicationName?: string;
+}
+
+export function createPgPool(url: string, logger: Logger, options: PgPoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 3_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: options.statementTimeoutMillis ?? 30_000,
+    application_name: options.applicationName,
+  });
+  pool.on('error', (err) => logger.warn('postgres idle client error', { error: err.message }));
+  return pool;
+}
+
+/** `true` when a trivial query answers. */
+export async function pingPg(pool: pg.Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}
