@@ -80,7 +80,7 @@ export function describeServiceSkeleton<C>(options: ServiceSuiteOptions<C>): voi
     });
 
     it('main.ts refuses PORT=abc and LOG_LEVEL=loud naming both, exit code 2', async function () {
-      const result = await runProcess(options.mainScript, { ...env, PATH: process.env.PATH, PORT: 'abc', LOG_LEVEL: 'loud' });
+      const result = await runProcess(options.mainScript, { ...env, PORT: 'abc', LOG_LEVEL: 'loud' });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, /PORT: expected an integer 0\.\.65535, got "abc"/);
       assert.match(result.stderr, /LOG_LEVEL: expected one of error, warn, info/);
