@@ -107,6 +107,16 @@ export const storageEnv = {
   REDIS_KEY_PREFIX: z.string().default(''),
 } as const;
 
+/** The legacy `X-API-Key` check (see http/auth.ts), for services that answer the legacy API. */
+export const authEnv = {
+  /** Comma-separated accepted keys. */
+  API_KEYS: list(),
+  /** One more accepted key (the legacy single-key setting). */
+  API_KEY: optional(z.string().trim().min(1)),
+  /** Requests without a key pass (the legacy default); off: they get 403. */
+  ALLOW_ANONYMOUS_API_ACCESS: bool(true),
+} as const;
+
 function describe(issue: z.ZodIssue, env: Env): string {
   const name = issue.path.join('.') || '(environment)';
   const raw = typeof issue.path[0] === 'string' ? env[issue.path[0]] : undefined;
