@@ -8,4 +8,5 @@ describeServiceSkeleton({
   parseConfig,
   start,
   mainScript: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main.js'),
+  testDatabase: 'anomaly_skel',
 });

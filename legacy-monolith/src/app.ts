@@ -12,13 +12,13 @@ import {
   createFixedWindowLimiter,
   createHttpApp,
   finishHttpApp,
+  legacyBodyReaders,
   type AppDeps,
   type PgPool,
   type Redis,
 } from '@smp/platform';
 import { DRIFT_RATE_LIMIT, type ModelRegistry } from '@smp/ml';
 import type { Express } from 'express';
-import { legacyBodyParsers } from './body-parsing.js';
 import type { Config } from './config.js';
 import { createMemoryIdempotencyStore, createRedisIdempotencyStore } from './idempotency.js';
 import { decisionRoutes } from './routes/decisions.js';
@@ -63,7 +63,7 @@ export function createApp(deps: MonolithDeps): Express {
   // Behind the edge proxy the peer is the proxy: take the client address from X-Forwarded-For
   // when (and only when) the peer is a trusted hop, so per-IP rate limits stay per client.
   app.set('trust proxy', config.TRUST_PROXY);
-  app.use(legacyBodyParsers());
+  app.use(legacyBodyReaders());
 
   const ctx: RouteContext = {
     config,

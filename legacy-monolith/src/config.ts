@@ -5,12 +5,8 @@
  * simulations) reads or writes PostgreSQL, so the monolith refuses to start without one rather
  * than serve half an API.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { modelRegistryDirEnv } from '@smp/ml';
 import { authEnv, bool, commonEnv, int, loadConfig, port, storageEnv, url, z, type Env } from '@smp/platform';
-
-/** The repository's `models/` (from legacy-monolith/dist/src/config.js). */
-export const DEFAULT_MODEL_REGISTRY_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../models');
 
 export const configSchema = z.object({
   ...commonEnv,
@@ -20,12 +16,8 @@ export const configSchema = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   /** true: /health answers 503 (with the same object under `detail`) when PostgreSQL or Redis fails. */
   HEALTHCHECK_ENFORCE_DEPENDENCIES: bool(false),
-  /** The on-disk model registry shared with the extracted services. */
-  MODEL_REGISTRY_DIR: z
-    .string()
-    .trim()
-    .transform((s) => (s === '' ? DEFAULT_MODEL_REGISTRY_DIR : path.resolve(s)))
-    .default(DEFAULT_MODEL_REGISTRY_DIR),
+  /** The on-disk model registry shared with the extracted services (default: the repository's `models/`). */
+  MODEL_REGISTRY_DIR: modelRegistryDirEnv(),
   /** Express `trust proxy`: peers whose X-Forwarded-For names the client (rate limits key on it). */
   TRUST_PROXY: z.string().trim().default('loopback, linklocal, uniquelocal'),
   /** PostgreSQL connections in the pool. */

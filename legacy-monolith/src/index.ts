@@ -3,7 +3,7 @@
  * the migrations), Redis when configured (waiting briefly for it, never failing on it), and the
  * on-disk model registry, then serves the app; close() releases them after the server stopped.
  */
-import { closeRedis, createPgPool, createRedis, migrate, startApp, type Logger, type Redis, type RunningService, type StartOptions } from '@smp/platform';
+import { createPgPool, migrate, openRedis, startApp, type RunningService, type StartOptions } from '@smp/platform';
 import { openRegistry } from '@smp/ml';
 import { createApp, SERVICE, type MonolithDeps } from './app.js';
 import { parseConfig, type Config } from './config.js';
@@ -11,28 +11,6 @@ import { migrations, MIGRATIONS_TABLE } from './storage/migrations.js';
 
 export { createApp, parseConfig, SERVICE, type Config, type MonolithDeps };
 export { migrations, MIGRATIONS_TABLE };
-
-/** How long start() waits for Redis before serving in degraded mode. */
-const REDIS_READY_TIMEOUT_MS = 2_000;
-
-async function openRedis(url: string, prefix: string, logger: Logger): Promise<Redis> {
-  const redis = createRedis(url, logger, { keyPrefix: prefix, name: 'legacy-monolith' });
-  if (redis.status !== 'ready') {
-    await new Promise<void>((resolve) => {
-      const onReady = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        redis.off('ready', onReady);
-        logger.warn('redis not ready at start, serving without it until it is', { timeout_ms: REDIS_READY_TIMEOUT_MS });
-        resolve();
-      }, REDIS_READY_TIMEOUT_MS);
-      redis.once('ready', onReady);
-    });
-  }
-  return redis;
-}
 
 export function start(options: Partial<StartOptions<Config>> = {}): Promise<RunningService> {
   const config = options.config ?? parseConfig({});
@@ -43,12 +21,9 @@ export function start(options: Partial<StartOptions<Config>> = {}): Promise<Runn
       deps.closer.add('postgres pool', () => pool.end());
       const applied = await migrate(pool, { table: MIGRATIONS_TABLE, migrations });
       if (applied.length) deps.logger.info('database migrations applied', { versions: applied });
-      let redis: Redis | null = null;
-      if (config.REDIS_URL) {
-        const client = await openRedis(config.REDIS_URL, config.REDIS_KEY_PREFIX, deps.logger);
-        deps.closer.add('redis', () => closeRedis(client));
-        redis = client;
-      }
+      const redis = config.REDIS_URL
+        ? await openRedis(config.REDIS_URL, deps.logger, { closer: deps.closer, keyPrefix: config.REDIS_KEY_PREFIX, name: SERVICE })
+        : null;
       const modelRegistry = openRegistry(config.MODEL_REGISTRY_DIR);
       const full: MonolithDeps = { ...deps, pool, redis, modelRegistry };
       return createApp(full);

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { http } from '@smp/platform/testkit';
+import { awaitRoomInMinute, http } from '@smp/platform/testkit';
 import { HEALTHY_FEATURES, startMonolith, type MonolithUnderTest } from './support/monolith-harness.js';
 
 const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const LEGACY_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/;
-
-/** The drift limit counts per wall-clock minute: start a burst with at least 8 s of the minute left. */
-async function awaitRoomInMinute(): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < 8_000) await new Promise((r) => setTimeout(r, left + 50));
-}
 
 describe('monolith ML routes', function () {
   let m: MonolithUnderTest;

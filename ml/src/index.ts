@@ -9,7 +9,7 @@ export { f32, shortestFloat32, float32Midpoint } from './numeric/float32.js';
 
 export { openRegistry, GBDT_KIND, IFOREST_KIND, type RegistryOptions } from './registry/model-registry.js';
 export { registerVersion, type RegisterOptions } from './registry/register-version.js';
-export { defaultModelsDir } from './registry/models-dir.js';
+export { defaultModelsDir, modelRegistryDirEnv } from './registry/models-dir.js';
 export { resolveAuto, sortNewestFirst, isValidModelName, isValidVersion, isValidArtifactFile } from './registry/version-order.js';
 
 export {
@@ -21,9 +21,10 @@ export {
   type ProductType,
   type Ai4iFeatureVector,
 } from './classifier/ai4i-features.js';
-export { compileEnsemble, compactGbdtArtifact, sigmoid, type GbdtArtifact, type GbdtTree, type TreeEnsemble } from './classifier/tree-ensemble.js';
+export { compileEnsemble, compactGbdtArtifact, coverShare, sigmoid, type GbdtArtifact, type GbdtTree, type TreeEnsemble } from './classifier/tree-ensemble.js';
 export { trainGbdt, type GbdtParams, type GbdtTrainingData } from './classifier/gbdt-trainer.js';
 export { createTreeShapExplainer, type TreeShapExplainer } from './classifier/tree-shap.js';
+export { createFastTreeShap, MAX_PATH_FEATURES, type FastTreeShap } from './classifier/fast-tree-shap.js';
 export { createGbdtClassifier, type GbdtClassifier } from './classifier/gbdt-classifier.js';
 export { binaryMetrics, rocAuc, type BinaryMetrics } from './evaluation/classification-metrics.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { AppError } from '@smp/platform';
 import type { ModelStage, ModelVersionMeta } from '../src/contract.js';
 import { openRegistry } from '../src/registry/model-registry.js';
-import { defaultModelsDir } from '../src/registry/models-dir.js';
+import { defaultModelsDir, modelRegistryDirEnv } from '../src/registry/models-dir.js';
 import { registerVersion } from '../src/registry/register-version.js';
 import { isValidModelName, resolveAuto } from '../src/registry/version-order.js';
 import { trainGbdt } from '../src/classifier/gbdt-trainer.js';
@@ -145,4 +145,20 @@ describe('the committed registry (<repo>/models)', () => {
     const forest = await registry.loadAnomalyModel('anomaly_detector_refined_v2', 'auto');
     assert.equal(forest.featureNames.length, 7);
   });
+});
+
+describe('MODEL_REGISTRY_DIR config field', () => {
+  const cases: [string | undefined, string][] = [
+    [undefined, defaultModelsDir()],
+    ['', defaultModelsDir()],
+    ['   ', defaultModelsDir()],
+    ['/srv/models', '/srv/models'],
+    ['registry/models', path.resolve('registry/models')],
+    [' /srv/models/ ', '/srv/models'],
+  ];
+  for (const [input, expected] of cases) {
+    it(`reads ${JSON.stringify(input)} as ${expected}`, () => {
+      assert.equal(modelRegistryDirEnv().parse(input), expected);
+    });
+  }
 });

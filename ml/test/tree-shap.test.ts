@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { compileEnsemble, type GbdtArtifact, type GbdtTree } from '../src/classifier/tree-ensemble.js';
+import { createFastTreeShap } from '../src/classifier/fast-tree-shap.js';
 import { createTreeShapExplainer } from '../src/classifier/tree-shap.js';
 import { createRandom, type Random } from '../src/random/prng.js';
 import { openRegistry } from '../src/registry/model-registry.js';
@@ -14,6 +15,8 @@ function conditional(tree: GbdtTree, node: number, x: readonly number[], known: 
   const l = tree.left[node];
   const r = tree.right[node];
   if (known.has(f)) return conditional(tree, Math.fround(x[f]) <= Math.fround(tree.threshold[node]) ? l : r, x, known);
+  // Under a node no training sample reached, the unknown feature's subtree weighs nothing (coverShare's rule).
+  if (!(tree.cover[node] > 0)) return 0;
   return (tree.cover[l] * conditional(tree, l, x, known) + tree.cover[r] * conditional(tree, r, x, known)) / tree.cover[node];
 }
 
@@ -73,6 +76,12 @@ function ensembleOf(trees: GbdtTree[], m: number, base = 0): GbdtArtifact {
 
 describe('TreeSHAP (exact, path-dependent)', () => {
   // One stump on feature 0 with covers 30/10: phi_0 = value(x) − weighted mean, others 0.
+  // Trees with nodes no training sample reached: the path-walking TreeSHAP answered NaN here.
+  const zeroCoverLeaf = ensembleOf([{ feature: [0, -1, -1], threshold: [0.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, 0.25, -5], cover: [10, 10, 0] }], 2);
+  const zeroCoverInner = ensembleOf(
+    [{ feature: [0, -1, 1, -1, -1], threshold: [0.5, 0, 0.5, 0, 0], left: [1, -1, 3, -1, -1], right: [2, -1, 4, -1, -1], value: [0, 0.25, 0, 1, 2], cover: [10, 10, 0, 0, 0] }],
+    2,
+  );
   const stump = ensembleOf([{ feature: [0, -1, -1], threshold: [0.5, 0, 0], left: [1, -1, -1], right: [2, -1, -1], value: [0, -1, 3], cover: [40, 30, 10] }], 2, 0.25);
   const cases: [string, GbdtArtifact, number[], number[]][] = [
     ['a stump x0=0 (left, value −1, mean 0): phi = [−1, 0]', stump, [0, 9], [-1, 0]],
@@ -83,11 +92,19 @@ describe('TreeSHAP (exact, path-dependent)', () => {
       [0, 0],
       [-1, -1],
     ],
+    ['a zero-cover right child (covers 10/0, values 0.25/−5, mean 0.25) x0=0: phi = [0, 0], not NaN', zeroCoverLeaf, [0, 9], [0, 0]],
+    ['a zero-cover right child x0=1 (into the leaf no sample reached, value −5): phi = [−5.25, 0]', zeroCoverLeaf, [1, 9], [-5.25, 0]],
+    ['a zero-cover inner node (x0=1, then x1=0 to value 1; mean 0.25): phi = [0.25, 0.5]', zeroCoverInner, [1, 0], [0.25, 0.5]],
+    ['a zero-cover inner node x0=0 (left leaf 0.25): phi = [0, 0]', zeroCoverInner, [0, 0], [0, 0]],
   ];
   for (const [name, artifact, x, expected] of cases) {
-    it(`gives ${name}`, () => {
-      const phi = createTreeShapExplainer(compileEnsemble(artifact)).shap(x);
-      expected.forEach((e, i) => assert.ok(Math.abs(phi[i] - e) < 1e-12, `phi[${i}] = ${phi[i]}, expected ${e}`));
+    it(`gives ${name}, with the path-walking and the table explainer alike`, () => {
+      const ensemble = compileEnsemble(artifact);
+      assert.ok(Number.isFinite(ensemble.expectedValue), `expected value ${ensemble.expectedValue}`);
+      for (const explainer of [createTreeShapExplainer(ensemble), createFastTreeShap(ensemble)!]) {
+        const phi = explainer.shap(x);
+        expected.forEach((e, i) => assert.ok(Math.abs(phi[i] - e) < 1e-12, `phi[${i}] = ${phi[i]}, expected ${e}`));
+      }
       assert.deepEqual(bruteForceShap(artifact, x).map((v) => Math.round(v * 1e9) / 1e9), expected);
     });
   }

@@ -14,3 +14,5 @@ export * from './time.js';
 export * from './http/validation.js';
 export * from './http/auth.js';
 export * from './http/rate-limit.js';
+export * from './http/shadow-request.js';
+export * from './http/legacy-body.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import type { Request } from 'express';
 import { createTestRedis, type TestRedis } from '../src/testkit/index.js';
 import {
   AppError,
@@ -8,6 +9,7 @@ import {
   createRedis,
   describeLimit,
   enforceRateLimit,
+  enforceRequestRateLimit,
   rateLimitRedisKey,
   silentLogger,
   type Redis,
@@ -69,6 +71,68 @@ describe('fixed-window rate limiter', function () {
       limiter.close();
     });
 
+    it('peeks without counting: 3 hits, then 5 peeks all read 3, and the 4th hit of a 4/minute limit is still allowed', async function () {
+      const clock = manualClock(Date.UTC(2025, 7, 21, 12, 0, 20));
+      const limiter = createFixedWindowLimiter({ name: 'peek', limit: 4, windowSeconds: 60, clock: clock.now });
+      assert.deepEqual(await limiter.peek('k'), { allowed: true, limit: 4, remaining: 4, retryAfterSeconds: 40, store: 'memory' });
+      for (let i = 0; i < 3; i++) await limiter.hit('k');
+      for (let i = 0; i < 5; i++) assert.equal((await limiter.peek('k')).remaining, 1);
+      assert.equal((await limiter.hit('k')).allowed, true);
+      assert.equal(limiter.localKeys(), 1, 'peeking an unknown key stores nothing');
+      limiter.close();
+    });
+
+    // [hits counted before the peek, allowed, remaining] for a 10/minute limit: a mirror is allowed iff count ≤ limit.
+    const peeks: Array<[number, boolean, number]> = [
+      [0, true, 10],
+      [9, true, 1],
+      [10, true, 0],
+      [11, false, 0],
+      [15, false, 0],
+    ];
+    for (const [hits, allowed, remaining] of peeks) {
+      it(`peeks ${allowed ? 'allowed' : 'refused'} with ${remaining} remaining after ${hits} hits of a 10/minute limit`, async function () {
+        const limiter = createFixedWindowLimiter({ name: 'peek-table', limit: 10, windowSeconds: 60, clock: () => Date.UTC(2025, 7, 21, 12, 0, 0) });
+        for (let i = 0; i < hits; i++) await limiter.hit('k');
+        const decision = await limiter.peek('k');
+        assert.deepEqual([decision.allowed, decision.remaining], [allowed, remaining]);
+        limiter.close();
+      });
+    }
+
+    it('peeks 0 in a new window: 10 hits at 12:00:59, a peek at 12:01:00 is allowed with 10 remaining', async function () {
+      const clock = manualClock(Date.UTC(2025, 7, 21, 12, 0, 59));
+      const limiter = createFixedWindowLimiter({ name: 'peek-window', limit: 10, windowSeconds: 60, clock: clock.now });
+      for (let i = 0; i < 11; i++) await limiter.hit('k');
+      assert.equal((await limiter.peek('k')).allowed, false);
+      clock.advance(1_000);
+      assert.deepEqual([(await limiter.peek('k')).allowed, (await limiter.peek('k')).remaining], [true, 10]);
+      limiter.close();
+    });
+
+    it('enforces per request: 2 client requests spend a 2/minute budget, mirrored ones (X-Shadow-Request: 1) pass until it is over, then all get 429', async function () {
+      const limiter = createFixedWindowLimiter({ name: 'request', limit: 2, windowSeconds: 60, clock: () => Date.UTC(2025, 7, 21, 12, 0, 0) });
+      const request = (shadow: boolean) => ({ headers: { 'x-api-key': 'k1', ...(shadow ? { 'x-shadow-request': '1' } : {}) }, ip: '10.0.0.1', socket: {} }) as unknown as Request;
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => 200,
+          (err: AppError) => err.status,
+        );
+      const statuses: Array<[string, number]> = [];
+      for (const shadow of [false, true, true, false, true, false, true, true]) statuses.push([shadow ? 'mirror' : 'client', await outcome(enforceRequestRateLimit(limiter, request(shadow)))]);
+      assert.deepEqual(statuses, [
+        ['client', 200],
+        ['mirror', 200],
+        ['mirror', 200],
+        ['client', 200],
+        ['mirror', 200],
+        ['client', 429],
+        ['mirror', 429],
+        ['mirror', 429],
+      ]);
+      limiter.close();
+    });
+
     it('throws the legacy 429 with Retry-After from enforceRateLimit on the 3rd hit of a 2/minute limit', async function () {
       const clock = manualClock(Date.UTC(2025, 0, 1, 0, 0, 50));
       const limiter = createFixedWindowLimiter({ name: 'small', limit: 2, windowSeconds: 60, clock: clock.now });
@@ -122,6 +186,32 @@ describe('fixed-window rate limiter', function () {
       assert.equal(await a.get(key), '2');
       const ttl = await a.ttl(key);
       assert.ok(ttl > 0 && ttl <= 61, `ttl was ${ttl}`);
+    });
+
+    it('peeks the count another instance wrote on another connection (4 hits on A: B peeks 4) without changing it', async function () {
+      const now = Date.UTC(2025, 7, 21, 14, 0, 10);
+      const first = createFixedWindowLimiter({ name: 'peek', limit: 4, windowSeconds: 60, redis: a, clock: () => now });
+      const second = createFixedWindowLimiter({ name: 'peek', limit: 4, windowSeconds: 60, redis: b, clock: () => now });
+      assert.deepEqual(await second.peek('api_key:p'), { allowed: true, limit: 4, remaining: 4, retryAfterSeconds: 50, store: 'redis' });
+      assert.equal(await b.exists(rateLimitRedisKey('peek', 'api_key:p', Date.UTC(2025, 7, 21, 14, 0, 0))), 0, 'a peek creates no key');
+      for (let i = 0; i < 4; i++) await first.hit('api_key:p');
+      for (let i = 0; i < 3; i++) assert.deepEqual([(await second.peek('api_key:p')).allowed, (await second.peek('api_key:p')).remaining], [true, 0]);
+      assert.equal(await a.get(rateLimitRedisKey('peek', 'api_key:p', Date.UTC(2025, 7, 21, 14, 0, 0))), '4');
+      await first.hit('api_key:p');
+      assert.equal((await second.peek('api_key:p')).allowed, false);
+    });
+
+    it('peeks in-process counts while Redis is unreachable', async function () {
+      const dead = createRedis('redis://127.0.0.1:1', silentLogger(), { connectTimeoutMs: 200, commandTimeoutMs: 200 });
+      try {
+        const limiter = createFixedWindowLimiter({ name: 'down-peek', limit: 1, windowSeconds: 60, redis: dead });
+        await limiter.hit('k');
+        await limiter.hit('k');
+        const decision = await limiter.peek('k');
+        assert.deepEqual([decision.allowed, decision.store], [false, 'memory']);
+      } finally {
+        dead.disconnect();
+      }
     });
 
     it('falls back to in-process counts while Redis is unreachable and still refuses the 4th of 3', async function () {

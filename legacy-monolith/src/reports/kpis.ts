@@ -6,8 +6,7 @@
  *   await computeKpis(pool, { start, end, maxSensors: 20 })
  *   // { totals: { readings: 1200, sensors: 3, … }, sensors: [{ sensor_id: 'pump-7', readings: 400, mean: 24.9, … }], … }
  */
-import type { PgPool } from '@smp/platform';
-import { isoSql, pyIsoUtc } from '../storage/db-time.js';
+import { dbTimestampSql, type PgPool } from '@smp/platform';
 
 export interface ReportWindow {
   start: Date;
@@ -62,7 +61,7 @@ export async function computeKpis(pool: PgPool, window: ReportWindow): Promise<R
     pool.query(
       `SELECT r.sensor_id, mode() WITHIN GROUP (ORDER BY r.sensor_type) AS sensor_type, count(*) AS readings,
               avg(r.value) AS mean, min(r.value) AS min, max(r.value) AS max, stddev_samp(r.value) AS stddev,
-              avg(r.quality) AS quality, ${isoSql('max(r."timestamp")')} AS last,
+              avg(r.quality) AS quality, ${dbTimestampSql('max(r."timestamp")')} AS last,
               (SELECT count(*) FROM anomaly_alerts a WHERE a.sensor_id = r.sensor_id AND a.created_at BETWEEN $1 AND $2) AS anomalies
        FROM sensor_readings r WHERE r."timestamp" BETWEEN $1 AND $2
        GROUP BY r.sensor_id ORDER BY count(*) DESC, r.sensor_id LIMIT $3`,
@@ -122,7 +121,7 @@ export async function computeKpis(pool: PgPool, window: ReportWindow): Promise<R
       max: num(r.max),
       stddev: round(num(r.stddev)),
       average_quality: round(num(r.quality)),
-      last_reading: pyIsoUtc(r.last),
+      last_reading: r.last,
       anomalies: Number(r.anomalies),
     })),
   };

@@ -2,6 +2,8 @@
  * The ML routes, served by the shared operations of `@smp/ml` (the extracted services run the same
  * code, so both answer byte-identically). The monolith also keeps the alerts detect_anomaly
  * raises in `anomaly_alerts`, for the reports; a failed write is logged, never the client's error.
+ * A request the proxy mirrored here (`X-Shadow-Request: 1`) gets the same answer but stores no
+ * alert and spends no drift budget (it is decided from the count its primary left).
  *
  *   POST /api/v1/ml/predict          {"model_name":"ai4i_classifier","features":{…}}
  *   POST /api/v1/ml/detect_anomaly   {"sensor_readings":[{…}]}
@@ -9,7 +11,7 @@
  *   GET  /api/v1/ml/models, /api/v1/ml/models/:name/versions, /api/v1/ml/models/:name/latest
  *   GET  /api/v1/ml/health
  */
-import { AppError, enforceRateLimit, legacyTimestamp, parseBody, rateLimitClientKey, type FixedWindowLimiter } from '@smp/platform';
+import { AppError, enforceRequestRateLimit, isShadowRequest, legacyTimestamp, parseBody, type FixedWindowLimiter } from '@smp/platform';
 import {
   checkDriftOperation,
   checkDriftRequestSchema,
@@ -44,10 +46,12 @@ export function mlRoutes(
   app.post('/api/v1/ml/detect_anomaly', options.auth, async (req, res) => {
     const body = parseBody(detectAnomalyRequestSchema, req.body);
     const result = await detectAnomalyOperation(body, { registry, readings: ctx.readings, now: ctx.now, newId: ctx.newId });
-    try {
-      await ctx.alerts.insertMany(result.anomalies_detected);
-    } catch (err) {
-      ctx.deps.logger.warn('storing anomaly alerts failed', { error: (err as Error).message, alerts: result.anomaly_count });
+    if (!isShadowRequest(req)) {
+      try {
+        await ctx.alerts.insertMany(result.anomalies_detected);
+      } catch (err) {
+        ctx.deps.logger.warn('storing anomaly alerts failed', { error: (err as Error).message, alerts: result.anomaly_count });
+      }
     }
     res.json(result);
   });
@@ -55,7 +59,7 @@ export function mlRoutes(
   app.post('/api/v1/ml/check_drift', options.auth, async (req, res) => {
     const body = parseBody(checkDriftRequestSchema, req.body);
     // After validation, as slowapi's decorator ran: a refused body spends no budget.
-    await enforceRateLimit(options.driftLimiter, rateLimitClientKey(req));
+    await enforceRequestRateLimit(options.driftLimiter, req);
     res.json(await checkDriftOperation(body, { readings: ctx.readings, now: ctx.now, newId: ctx.newId }));
   });
 

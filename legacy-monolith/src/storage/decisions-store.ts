@@ -2,8 +2,7 @@
  * Human decisions in PostgreSQL: submitted through POST /api/v1/decisions/submit, listed newest
  * first with filters by GET /api/v1/decisions.
  */
-import type { PgPool } from '@smp/platform';
-import { isoSql, pyIsoUtc } from './db-time.js';
+import { dbTimestampSql, type PgPool } from '@smp/platform';
 
 export interface NewDecision {
   id: string;
@@ -41,7 +40,7 @@ export interface DecisionsFilter {
   end: string | null;
 }
 
-const COLUMNS = `id::text AS id, request_id, decision, operator_id, justification, ${isoSql('"timestamp"')} AS ts, confidence, additional_notes, correlation_id`;
+const COLUMNS = `id::text AS id, request_id, decision, operator_id, justification, ${dbTimestampSql('"timestamp"')} AS ts, confidence, additional_notes, correlation_id`;
 
 type Row = Omit<DecisionItem, 'timestamp'> & { ts: string };
 const toItem = (r: Row): DecisionItem => ({
@@ -50,7 +49,7 @@ const toItem = (r: Row): DecisionItem => ({
   decision: r.decision,
   operator_id: r.operator_id,
   justification: r.justification,
-  timestamp: pyIsoUtc(r.ts)!,
+  timestamp: r.ts,
   confidence: r.confidence,
   additional_notes: r.additional_notes,
   correlation_id: r.correlation_id,

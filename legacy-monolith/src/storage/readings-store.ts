@@ -3,9 +3,8 @@
  * `(timestamp, sensor_id)`: the same sensor at the same instant is one reading, the latest write
  * wins), read by the sensors routes, the reports, and the ML routes through `ReadingsReader`.
  */
-import type { PgPool } from '@smp/platform';
+import { dbTimestampSql, type PgPool } from '@smp/platform';
 import type { ReadingsReader, StoredReading } from '@smp/ml';
-import { isoSql, pyIsoUtc } from './db-time.js';
 
 /** A reading to store; `timestamp` is any text PostgreSQL reads as timestamptz (µs kept). */
 export interface NewReading {
@@ -124,7 +123,7 @@ export class ReadingsStore implements ReadingsReader {
       sensor_metadata: Record<string, unknown>;
       created: string;
     }>(
-      `SELECT sensor_id, sensor_type, value, unit, ${isoSql('"timestamp"')} AS ts, quality, sensor_metadata, ${isoSql('created_at')} AS created
+      `SELECT sensor_id, sensor_type, value, unit, ${dbTimestampSql('"timestamp"')} AS ts, quality, sensor_metadata, ${dbTimestampSql('created_at')} AS created
        FROM sensor_readings ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY "timestamp" DESC, sensor_id LIMIT $${values.length - 1} OFFSET $${values.length}`,
       values,
@@ -134,24 +133,24 @@ export class ReadingsStore implements ReadingsReader {
       sensor_type: r.sensor_type,
       value: r.value,
       unit: r.unit,
-      timestamp: pyIsoUtc(r.ts)!,
+      timestamp: r.ts,
       quality: r.quality,
       sensor_metadata: r.sensor_metadata,
-      ingestion_timestamp: pyIsoUtc(r.created)!,
+      ingestion_timestamp: r.created,
     }));
   }
 
   /** One row per sensor that has readings, by sensor id. */
   async sensors(): Promise<SensorSummary[]> {
     const { rows } = await this.pool.query<{ sensor_id: string; reading_count: string; last: string | null; first: string | null }>(
-      `SELECT sensor_id, count(*) AS reading_count, ${isoSql('max("timestamp")')} AS last, ${isoSql('min("timestamp")')} AS first
+      `SELECT sensor_id, count(*) AS reading_count, ${dbTimestampSql('max("timestamp")')} AS last, ${dbTimestampSql('min("timestamp")')} AS first
        FROM sensor_readings GROUP BY sensor_id ORDER BY sensor_id`,
     );
     return rows.map((r) => ({
       sensor_id: r.sensor_id,
       reading_count: Number(r.reading_count),
-      last_reading: pyIsoUtc(r.last),
-      first_reading: pyIsoUtc(r.first),
+      last_reading: r.last,
+      first_reading: r.first,
     }));
   }
 

@@ -108,7 +108,9 @@ export function compileEnsemble(artifact: GbdtArtifact): TreeEnsemble {
     }
     const l = left[node];
     const r = right[node];
-    return (cover[l] * walk(l, depth + 1) + cover[r] * walk(r, depth + 1)) / cover[node];
+    const below = cover[l] * walk(l, depth + 1) + cover[r] * walk(r, depth + 1);
+    // A node no training sample reached weighs nothing (coverShare's rule), rather than 0/0.
+    return cover[node] > 0 ? below / cover[node] : 0;
   };
   for (const root of roots) expectedValue += walk(root, 0);
 
@@ -143,6 +145,15 @@ export function compactGbdtArtifact(artifact: GbdtArtifact): GbdtArtifact {
       value: t.value.map(shortestFloat32),
     })),
   };
+}
+
+/**
+ * The share of `node`'s training samples that went on to `child`, the weight TreeSHAP and the
+ * expected value give the child when the node's feature is unknown; 0 under a node no sample
+ * reached (possible in hand-made or imported trees), so such a subtree adds nothing instead of NaN.
+ */
+export function coverShare(cover: ArrayLike<number>, node: number, child: number): number {
+  return cover[node] > 0 ? cover[child] / cover[node] : 0;
 }
 
 /** The logistic function, written to stay finite for large |z|. */

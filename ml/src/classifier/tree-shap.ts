@@ -9,8 +9,15 @@
  *
  * and equals the Shapley values obtained by enumerating all feature subsets (see the tests).
  * Cost per tree is O(leaves · depth²); buffers are allocated once per explainer and reused.
+ * `createGbdtClassifier` explains with the table-driven fast-tree-shap.ts, which gives the same
+ * numbers faster; this one stays as its reference in tests and its fallback for trees too deep
+ * for the tables.
+ *
+ * Zero covers: a child no training sample reached gets the fraction 0 (coverShare). When x does
+ * not follow such a child, its path element is (zero 0, one 0): every leaf below has the value
+ * function 0 for every coalition, so the subtree is skipped — walking it would divide 0 by 0.
  */
-import type { TreeEnsemble } from './tree-ensemble.js';
+import { coverShare, type TreeEnsemble } from './tree-ensemble.js';
 
 /** Computes SHAP values for one ensemble; not reentrant (owns scratch buffers), cheap to create. */
 export interface TreeShapExplainer {
@@ -82,6 +89,7 @@ export function createTreeShapExplainer(ensemble: TreeEnsemble): TreeShapExplain
   };
 
   const recurse = (node: number, parent: number, depth: number, zero: number, one: number, feat: number): void => {
+    if (zero === 0 && one === 0) return;
     // Copy the parent's path into this call's own segment, then extend it.
     const p = parent + depth;
     for (let i = 0; i < depth; i++) {
@@ -116,8 +124,8 @@ export function createTreeShapExplainer(ensemble: TreeEnsemble): TreeShapExplain
       unwind(p, d, k);
       d -= 1;
     }
-    recurse(hot, p, d + 1, (cover[hot] / cover[node]) * incomingZero, incomingOne, split);
-    recurse(cold, p, d + 1, (cover[cold] / cover[node]) * incomingZero, 0, split);
+    recurse(hot, p, d + 1, coverShare(cover, node, hot) * incomingZero, incomingOne, split);
+    recurse(cold, p, d + 1, coverShare(cover, node, cold) * incomingZero, 0, split);
   };
 
   return {

@@ -125,6 +125,38 @@ export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5_0
 }
 export * from './service-suite.js';
 
+/**
+ * What the proxy sends for one client of a rate-limited route under 100 % shadow, in order: `pairs`
+ * client requests each followed by its mirror, then one more client request and `mirrorsAfter`
+ * mirrors. `send(mirrored)` makes one request (the caller adds `X-Shadow-Request: 1` to mirrors);
+ * `statuses` reads like `['client 200', 'mirror 200', …, 'client 429', 'mirror 429']`.
+ */
+export async function clientAndMirrorTraffic(
+  send: (mirrored: boolean) => Promise<HttpResult>,
+  pairs: number,
+  mirrorsAfter: number,
+): Promise<{ statuses: string[]; responses: HttpResult[] }> {
+  const order = [...Array.from({ length: pairs }, () => [false, true]).flat(), false, ...Array<boolean>(mirrorsAfter).fill(true)];
+  const statuses: string[] = [];
+  const responses: HttpResult[] = [];
+  for (const mirrored of order) {
+    const res = await send(mirrored);
+    statuses.push(`${mirrored ? 'mirror' : 'client'} ${res.status}`);
+    responses.push(res);
+  }
+  return { statuses, responses };
+}
+
+/**
+ * Fixed-window limits reset on the wall-clock minute, so a test that counts calls against a
+ * per-minute limit starts its burst with at least `needMs` of the minute left: resolves at once
+ * when there is, else just after the next minute begins.
+ */
+export async function awaitRoomInMinute(needMs = 10_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}
+
 /** A TCP port that was free a moment ago (for processes that must be told their port up front). */
 export async function freePort(): Promise<number> {
   const net = await import('node:net');

@@ -3,12 +3,16 @@
  * starts on port 0 and answers /health, echoes or makes X-Request-ID, serves /metrics from its own
  * registry with route templates, closes cleanly, and its main.ts refuses bad configuration with a
  * message naming the variable (exit code 2).
+ *
+ *   describeServiceSkeleton({ service: SERVICE, parseConfig, start, mainScript, testDatabase: 'mono_skel' });
+ * `testDatabase` runs the suite on a fresh, empty database of the test server (created before,
+ * dropped after, its URL given to the service as DATABASE_URL).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { RunningService } from '../lifecycle.js';
 import type { Env } from '../config.js';
-import { http } from './index.js';
+import { createTestDatabase, http, type TestDatabase } from './index.js';
 
 export interface ServiceSuiteOptions<C> {
   service: string;
@@ -16,8 +20,10 @@ export interface ServiceSuiteOptions<C> {
   start: (options: { config: C; port?: number }) => Promise<RunningService>;
   /** Absolute path of the compiled main.js. */
   mainScript: string;
-  /** Extra environment the service needs to start (database, upstreams…). */
+  /** Extra environment the service needs to start (upstreams…); it wins over DATABASE_URL. */
   env?: () => Env | Promise<Env>;
+  /** Run on a fresh test database (name prefix; `true`: "skel"), passed as DATABASE_URL and dropped after. */
+  testDatabase?: string | true;
 }
 
 export function runProcess(script: string, env: Env, timeoutMs = 15_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -39,16 +45,20 @@ export function runProcess(script: string, env: Env, timeoutMs = 15_000): Promis
 }
 
 export function describeServiceSkeleton<C>(options: ServiceSuiteOptions<C>): void {
-  describe(`${options.service} skeleton`, function () {
+  const title = options.testDatabase ? `${options.service} skeleton on a fresh test database` : `${options.service} skeleton`;
+  describe(title, function () {
     let running: RunningService;
     let env: Env;
+    let db: TestDatabase | undefined;
 
     before(async function () {
-      env = { LOG_LEVEL: 'error', ...((await options.env?.()) ?? {}) };
+      if (options.testDatabase) db = await createTestDatabase(options.testDatabase === true ? 'skel' : options.testDatabase);
+      env = { LOG_LEVEL: 'error', ...(db ? { DATABASE_URL: db.url } : {}), ...((await options.env?.()) ?? {}) };
       running = await options.start({ config: options.parseConfig(env), port: 0 });
     });
     after(async function () {
       await running?.close();
+      await db?.drop();
     });
 
     it('starts on port 0 and answers GET /health with 200', async function () {

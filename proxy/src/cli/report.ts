@@ -1,0 +1,76 @@
+/**
+ * `npm run report -- --route ml-predict --since 1h [--json] [--database-url postgres://…]`
+ *
+ * Prints what the proxy recorded about its comparisons: counts, match rate, latency p50/p95/p99 of
+ * both sides, model agreement per version pair, the paths that differ most with an example, and
+ * recent rollbacks. Reads PostgreSQL directly (DATABASE_URL), so it works with the proxy stopped.
+ * Exit codes: 0 printed, 2 bad arguments or configuration, 1 the database could not be read.
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { ConfigError } from '@smp/platform';
+import { summarizeComparisons } from '../report/comparison-query.js';
+import { formatSummary, parseSince } from '../report/summary-format.js';
+import { reportCliConfig } from './config.js';
+
+const USAGE = 'usage: npm run report -- [--route <id>] [--since <90s|15m|1h|2d|ISO time>] [--json] [--database-url <postgres://…>]';
+
+async function main(argv: string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      options: {
+        route: { type: 'string' },
+        since: { type: 'string', default: '1h' },
+        json: { type: 'boolean', default: false },
+        'database-url': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let databaseUrl: string | undefined;
+  let since: Date;
+  try {
+    databaseUrl = args['database-url'] ?? reportCliConfig().DATABASE_URL;
+    since = parseSince(args.since ?? '1h', Date.now());
+  } catch (err) {
+    process.stderr.write(`report: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    return 2;
+  }
+  if (!databaseUrl) {
+    process.stderr.write(`report: DATABASE_URL is not set (the proxy's comparison store); or pass --database-url\n${USAGE}\n`);
+    return 2;
+  }
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 5_000, application_name: 'proxy-report' });
+  pool.on('error', () => undefined);
+  try {
+    const summary = await summarizeComparisons(pool, { route: args.route, since });
+    process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+    return 0;
+  } catch (err) {
+    const message = (err as { code?: string }).code === '42P01' ? 'no comparison tables in this database (has the proxy run with DATABASE_URL?)' : (err as Error).message;
+    process.stderr.write(`report: cannot read the comparison store: ${message}\n`);
+    return 1;
+  } finally {
+    await pool.end().catch(() => undefined);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`report: ${err.message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,102 @@
+/**
+ * The comparison store's schema, applied at start with the platform's `migrate()` (bookkeeping in
+ * `proxy_schema_migrations`, so the proxy can share a database with other components):
+ *
+ *   proxy_comparisons          one row per pair (bounded diffs; both bodies, capped, for mismatches)
+ *   proxy_comparison_rollups   per route, minute and model-version pair: counts, ML agreement and
+ *                              log-bucket latency histograms of both sides (mergeable, so a summary
+ *                              over hours reads minutes, not millions of rows)
+ *   proxy_diff_path_rollups    per route, minute and generalised path: how often it differed, with
+ *                              the latest example
+ *   proxy_rollback_events      rollbacks and resumes with the verdict's evidence
+ */
+import { migrate, type Migration, type PgPool } from '@smp/platform';
+
+export const MIGRATIONS_TABLE = 'proxy_schema_migrations';
+
+export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
+  {
+    version: 1,
+    name: 'comparisons, rollups and rollback events',
+    sql: `
+      CREATE TABLE IF NOT EXISTS proxy_comparisons (
+        id bigserial PRIMARY KEY,
+        route text NOT NULL,
+        at timestamptz NOT NULL,
+        mode text NOT NULL,
+        request_id text,
+        method text,
+        live_percent real,
+        shadow_percent real,
+        legacy_status integer,
+        candidate_status integer,
+        legacy_error text,
+        candidate_error text,
+        legacy_latency_ms real,
+        candidate_latency_ms real,
+        outcome text NOT NULL,
+        reason text,
+        diff_count integer NOT NULL DEFAULT 0,
+        diffs jsonb,
+        legacy_version text,
+        candidate_version text,
+        ml jsonb,
+        legacy_body text,
+        candidate_body text
+      );
+      CREATE INDEX IF NOT EXISTS proxy_comparisons_route_at ON proxy_comparisons (route, at DESC);
+      CREATE INDEX IF NOT EXISTS proxy_comparisons_at ON proxy_comparisons (at);
+
+      CREATE TABLE IF NOT EXISTS proxy_comparison_rollups (
+        route text NOT NULL,
+        minute timestamptz NOT NULL,
+        legacy_version text NOT NULL DEFAULT '',
+        candidate_version text NOT NULL DEFAULT '',
+        pairs integer NOT NULL DEFAULT 0,
+        matches integer NOT NULL DEFAULT 0,
+        mismatches integer NOT NULL DEFAULT 0,
+        not_compared integer NOT NULL DEFAULT 0,
+        legacy_errors integer NOT NULL DEFAULT 0,
+        candidate_errors integer NOT NULL DEFAULT 0,
+        label_total integer NOT NULL DEFAULT 0,
+        label_agree integer NOT NULL DEFAULT 0,
+        confidence_delta_sum double precision NOT NULL DEFAULT 0,
+        confidence_delta_max double precision NOT NULL DEFAULT 0,
+        flagged_total integer NOT NULL DEFAULT 0,
+        flagged_agree integer NOT NULL DEFAULT 0,
+        drift_total integer NOT NULL DEFAULT 0,
+        drift_agree integer NOT NULL DEFAULT 0,
+        legacy_hist integer[] NOT NULL,
+        candidate_hist integer[] NOT NULL,
+        PRIMARY KEY (route, minute, legacy_version, candidate_version)
+      );
+      CREATE INDEX IF NOT EXISTS proxy_comparison_rollups_minute ON proxy_comparison_rollups (minute);
+
+      CREATE TABLE IF NOT EXISTS proxy_diff_path_rollups (
+        route text NOT NULL,
+        minute timestamptz NOT NULL,
+        path text NOT NULL,
+        count integer NOT NULL,
+        example jsonb,
+        PRIMARY KEY (route, minute, path)
+      );
+      CREATE INDEX IF NOT EXISTS proxy_diff_path_rollups_minute ON proxy_diff_path_rollups (minute);
+
+      CREATE TABLE IF NOT EXISTS proxy_rollback_events (
+        id bigserial PRIMARY KEY,
+        route text NOT NULL,
+        kind text NOT NULL,
+        at timestamptz NOT NULL,
+        decided_by text NOT NULL,
+        reason text NOT NULL,
+        evidence jsonb
+      );
+      CREATE INDEX IF NOT EXISTS proxy_rollback_events_route_at ON proxy_rollback_events (route, at DESC);
+    `,
+  },
+]);
+
+/** Apply pending migrations; returns the versions applied. */
+export function migrateReportSchema(pool: PgPool): Promise<number[]> {
+  return migrate(pool, { table: MIGRATIONS_TABLE, migrations: REPORT_MIGRATIONS });
+}

@@ -1,0 +1,203 @@
+/**
+ * The mirror's own HTTP client: separate keep-alive undici pools (a slow candidate can never take
+ * connections from the serving path), a hard timeout per mirrored request, a capped copy of the
+ * answer, and a bounded concurrency budget:
+ *
+ *   if (!mirror.tryAcquire()) count('budget')       // past the budget: dropped, never queued
+ *   const cancel = mirror.send({ origin, path, method, headers, body }, (observation) => …)
+ *   // the slot is released when the answer (or the timeout, or cancel()) ends the request
+ *
+ * Raw dispatch handlers (no Readable per response) keep the mirror cheap on the event loop.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
+import type { Observation } from '../compare/comparator.js';
+
+export interface MirrorClientOptions {
+  /** Keep-alive connections per upstream origin. */
+  connections: number;
+  connectTimeoutMs: number;
+  /** The whole mirrored request, from dispatch to the last byte. */
+  timeoutMs: number;
+  /** Mirrored requests in flight at most (all upstreams together). */
+  maxInFlight: number;
+  /** Bytes of each mirrored answer kept for comparison. */
+  bodyCap: number;
+}
+
+export interface MirrorRequest {
+  readonly origin: string;
+  readonly path: string;
+  readonly method: string;
+  /** Flat list [name, value, …]. */
+  readonly headers: string[];
+  readonly body: Buffer | null;
+}
+
+/** Bounded error labels for an observation without an answer. */
+export function errorKind(err: Error): string {
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || err.name === 'TimeoutError') return 'timeout';
+  if (code === 'ECONNREFUSED' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return 'connect';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return 'reset';
+  if (code === 'UND_ERR_ABORTED' || err.name === 'AbortError') return 'aborted';
+  return 'error';
+}
+
+class TimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+}
+class CancelledError extends Error {
+  override readonly name = 'AbortError';
+}
+
+class MirrorHandler implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private status: number | null = null;
+  private headers: IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private truncated = false;
+  private finished = false;
+  private abortReason: Error | null = null;
+  private readonly started = process.hrtime.bigint();
+  readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly cap: number,
+    timeoutMs: number,
+    private readonly done: (o: Observation) => void,
+  ) {
+    this.timer = setTimeout(() => this.abort(new TimeoutError('mirror timeout')), timeoutMs);
+  }
+
+  abort(reason: Error): void {
+    if (this.finished) return;
+    this.abortReason = reason;
+    if (this.controller) this.controller.abort(reason);
+    else this.finish(null, errorKind(reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.truncated) return;
+    if (this.size + chunk.length > this.cap) {
+      this.truncated = true;
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    this.finish(this.status, null);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.finish(null, errorKind(this.abortReason ?? err));
+  }
+
+  private finish(status: number | null, error: string | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const latencyMs = Number(process.hrtime.bigint() - this.started) / 1e6;
+    this.done(
+      Object.freeze({
+        status,
+        error,
+        latencyMs,
+        headers: status === null ? {} : this.headers,
+        body: status === null ? EMPTY : this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size),
+        truncated: this.truncated,
+      }),
+    );
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class MirrorClient {
+  private readonly pools = new Map<string, Pool>();
+  private inFlightCount = 0;
+  private closed = false;
+
+  constructor(private readonly options: MirrorClientOptions) {}
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  get capacity(): number {
+    return this.options.maxInFlight;
+  }
+
+  /** Take one slot of the budget; false when it is used up (the caller drops and counts). */
+  tryAcquire(): boolean {
+    if (this.closed || this.inFlightCount >= this.options.maxInFlight) return false;
+    this.inFlightCount++;
+    return true;
+  }
+
+  /** Give back a slot taken with tryAcquire() that will not be used by send(). */
+  release(): void {
+    if (this.inFlightCount > 0) this.inFlightCount--;
+  }
+
+  private pool(origin: string): Pool {
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: this.options.connections,
+        connect: { timeout: this.options.connectTimeoutMs },
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000,
+        headersTimeout: this.options.timeoutMs,
+        bodyTimeout: this.options.timeoutMs,
+      });
+      this.pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  /**
+   * Send one mirrored request on a slot already acquired; `done` is called exactly once with what
+   * came back (the slot is released just before). Returns a cancel function.
+   */
+  send(request: MirrorRequest, done: (observation: Observation) => void): () => void {
+    let released = false;
+    const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, (o) => {
+      if (!released) {
+        released = true;
+        this.release();
+      }
+      done(o);
+    });
+    try {
+      this.pool(request.origin).dispatch(
+        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body },
+        handler,
+      );
+    } catch (err) {
+      handler.abort(err as Error);
+    }
+    return () => handler.abort(new CancelledError('mirror cancelled'));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => undefined)));
+    this.pools.clear();
+  }
+}

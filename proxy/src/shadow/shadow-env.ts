@@ -1,0 +1,60 @@
+/**
+ * Environment variables of shadowing, comparison, recording, judging and rollback, spread into the
+ * proxy's config schema (`...shadowEnv` in config.ts). Per-route overrides of the judge thresholds
+ * live in the route table (`judge` object of a route); these are the defaults.
+ */
+import { bool, httpUrl, int, num, optional, z } from '@smp/platform';
+
+export const shadowEnv = {
+  /** Mirror, compare and judge at all (off: no tap, no gate beyond the in-process store). */
+  SHADOW_ENABLED: bool(true),
+  /** Whole mirrored request, dispatch to last byte. */
+  SHADOW_TIMEOUT_MS: int(2_000, 1, 600_000),
+  /** Mirrored requests in flight at most, all routes together; past it requests are not mirrored. */
+  SHADOW_MAX_IN_FLIGHT: int(256, 1, 100_000),
+  /** Keep-alive connections per upstream in the mirror's own pools. */
+  SHADOW_CONNECTIONS: int(64, 1, 10_000),
+  /** Request and response bytes copied for mirroring/comparison; larger ones are skipped / not compared. */
+  SHADOW_BODY_CAP_BYTES: int(262_144, 0, 67_108_864),
+  /** Bytes of each body stored with a mismatching pair. */
+  SHADOW_SAMPLE_BODY_BYTES: int(4_096, 0, 1_048_576),
+  /** The judge runs every JUDGE_INTERVAL_MS over the pairs of the last JUDGE_WINDOW_MS. */
+  JUDGE_INTERVAL_MS: int(30_000, 10, 86_400_000),
+  JUDGE_WINDOW_MS: int(30_000, 10, 86_400_000),
+  /** Pairs kept per route window (the most recent). */
+  JUDGE_MAX_PAIRS: int(5_000, 10, 1_000_000),
+  JUDGE_MIN_PAIRS: int(50, 1, 1_000_000),
+  JUDGE_FAILURES_TO_ROLLBACK: int(3, 1, 1_000),
+  JUDGE_CONFIDENCE: num(0.95, 0.5, 0.9999),
+  JUDGE_MAX_MISMATCH_RATE: num(0.01, 0, 1),
+  JUDGE_MAX_ERROR_RATE_INCREASE: num(0.01, 0, 1),
+  JUDGE_LATENCY_TEST: z.enum(['wilcoxon', 'bootstrap-p95']).default('wilcoxon'),
+  JUDGE_MAX_LATENCY_RATIO: num(1.5, 0.01, 1_000),
+  JUDGE_LATENCY_ALPHA: num(0.01, 0.0001, 0.49),
+  /** Full re-read of the shared rollback state (heals missed pub/sub messages). */
+  ROLLBACK_RESYNC_MS: int(1_000, 50, 3_600_000),
+  ROLLBACK_WEBHOOK_URL: optional(httpUrl()),
+  ROLLBACK_WEBHOOK_TIMEOUT_MS: int(2_000, 1, 60_000),
+  /** With it, a rollback also switches the route's flags off through the Unleash Admin API. */
+  UNLEASH_ADMIN_TOKEN: optional(z.string()),
+  /** Admin API base URL; defaults to UNLEASH_URL. */
+  UNLEASH_ADMIN_URL: optional(httpUrl()),
+  UNLEASH_PROJECT: z.string().trim().min(1).default('default'),
+  UNLEASH_ENVIRONMENT: z.string().trim().min(1).default('development'),
+  /** Comparison records waiting at most; past it they are dropped (counted). */
+  RECORDER_QUEUE_MAX: int(20_000, 1, 10_000_000),
+  RECORDER_BATCH_SIZE: int(1_000, 1, 100_000),
+  RECORDER_FLUSH_MS: int(250, 1, 600_000),
+  /** Raw pairs are kept this long; rollups and rollback events COMPARISON_ROLLUP_RETENTION_DAYS. */
+  COMPARISON_RETENTION_HOURS: int(72, 1, 87_600),
+  COMPARISON_ROLLUP_RETENTION_DAYS: int(30, 1, 3_650),
+  COMPARISON_PURGE_INTERVAL_MS: int(600_000, 1_000, 86_400_000),
+} as const;
+
+/** The values shadowEnv produces (what the extension reads from the proxy's Config). */
+export type ShadowConfig = { readonly [K in keyof typeof shadowEnv]: z.output<(typeof shadowEnv)[K]> } & {
+  readonly DATABASE_URL?: string;
+  readonly REDIS_URL?: string;
+  readonly REDIS_KEY_PREFIX: string;
+  readonly UNLEASH_URL?: string;
+};

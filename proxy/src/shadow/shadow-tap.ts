@@ -1,0 +1,295 @@
+/**
+ * The ExchangeTap that mirrors traffic. For a request the `migrate.<route>.shadow` flag picked:
+ *
+ *   legacy serves (shadow mode)      -> the same request is mirrored to the candidate
+ *   candidate serves (live mode)     -> it is mirrored to legacy, so comparison goes on
+ *   sampled for calibration          -> legacy is asked a second time too (noise learning)
+ *
+ * When the serving answer and the mirrored one are both complete, the pair goes to the pipeline
+ * (compare -> judge window -> recorder). The client never waits for any of it:
+ * - the mirror is dispatched right after the serving request (a microtask after `requestEnd`), in
+ *   parallel with it: both sides then answer the same request at the same moment, under the same
+ *   load, which is what a *paired* latency test needs, and the request body is already complete.
+ *   The client's bytes are relayed by the core as they come; the tap only copies them (capped).
+ * - the mirror has its own pools, a timeout and a concurrency budget; past the budget the request
+ *   is not mirrored (counted as `budget`), nothing queues.
+ * - only idempotent routes are mirrored, or routes that allow it for requests carrying an
+ *   `Idempotency-Key`; request bodies over the cap are not mirrored (`request-too-large`).
+ * Mirrored requests carry `X-Shadow-Request: 1` and the client's X-Request-ID.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Logger } from '@smp/platform';
+import type { Observation } from '../compare/comparator.js';
+import type { CandidateGate, ExchangeObserver, ExchangeStart, ExchangeTap, Target } from '../exchange.js';
+import { rewritePath, type Route, type RouteTable, type UpstreamRef } from '../routing/route-table.js';
+import type { MirrorClient } from './mirror-client.js';
+import type { PairPipeline } from './pair-pipeline.js';
+import type { RouteSettingsCache } from './route-settings.js';
+import type { ShadowMetrics, SkipReason } from './shadow-metrics.js';
+
+export interface ShadowTapOptions {
+  /** The route table in service (read per request). */
+  routes: () => RouteTable;
+  gate: CandidateGate;
+  settings: RouteSettingsCache;
+  mirror: MirrorClient;
+  pipeline: PairPipeline;
+  metrics: ShadowMetrics;
+  logger: Logger;
+  /** Bytes of the request body copied for the mirror; larger requests are not mirrored. */
+  requestBodyCap: number;
+  /** Bytes of the serving answer kept for comparison. */
+  responseBodyCap: number;
+  /** Randomness for calibration sampling (injected for tests). */
+  random?: () => number;
+}
+
+/** Headers never copied to a mirrored request (undici sets its own; the id and marker are ours). */
+const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-shadow-request', 'expect']);
+
+interface Target0 {
+  readonly origin: string;
+  readonly basePath: string;
+}
+
+export class ShadowTap implements ExchangeTap {
+  private readonly targets = new Map<string, Target0>();
+  private readonly random: () => number;
+
+  constructor(private readonly options: ShadowTapOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  begin(start: ExchangeStart): ExchangeObserver | null {
+    const decision = start.decision;
+    if (!decision.shadow) return null;
+    const { metrics } = this.options;
+    const route = this.options.routes().byId(decision.routeId);
+    if (route === undefined || route.candidate === null) {
+      metrics.skip(decision.routeId, 'no-candidate');
+      return null;
+    }
+    const skip = this.refusal(route, start);
+    if (skip !== null) {
+      metrics.skip(route.id, skip);
+      return null;
+    }
+    if (!this.options.mirror.tryAcquire()) {
+      metrics.skip(route.id, 'budget');
+      return null;
+    }
+    const settings = this.options.settings.get(route);
+    const mirrorSide: Target = decision.target === 'legacy' ? 'candidate' : 'legacy';
+    const calibrate = decision.target === 'legacy' && settings.calibrationRate > 0 && this.random() < settings.calibrationRate;
+    return new ShadowExchange(this, route, start, mirrorSide, calibrate);
+  }
+
+  /** Why this request must not be mirrored, or null. */
+  private refusal(route: Route, start: ExchangeStart): SkipReason | null {
+    if (!this.options.gate.isAllowed(route.id)) return 'rolled-back';
+    const settings = this.options.settings.get(route);
+    if (!settings.enabled) return 'disabled';
+    if (!route.idempotent && !(settings.allowWithIdempotencyKey && hasValue(start.headers['idempotency-key']))) return 'not-idempotent';
+    const length = Number(start.headers['content-length'] ?? 0);
+    if (length > this.options.requestBodyCap) return 'request-too-large';
+    return null;
+  }
+
+  /** @internal used by ShadowExchange */
+  get opts(): ShadowTapOptions {
+    return this.options;
+  }
+
+  /** @internal: origin and base path of an upstream, parsed once. */
+  target(upstream: UpstreamRef): Target0 {
+    let t = this.targets.get(upstream.url);
+    if (!t) {
+      const u = new URL(upstream.url);
+      t = { origin: u.origin, basePath: u.pathname.replace(/\/+$/, '') };
+      this.targets.set(upstream.url, t);
+    }
+    return t;
+  }
+}
+
+function hasValue(v: string | string[] | undefined): boolean {
+  return Array.isArray(v) ? v.some((x) => x.trim() !== '') : v !== undefined && v.trim() !== '';
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** One mirrored exchange: collects both sides, hands the pair over once both are complete. */
+class ShadowExchange implements ExchangeObserver {
+  private requestChunks: Buffer[] = [];
+  private requestSize = 0;
+  private status: number | null = null;
+  private headers: IncomingHttpHeaders = {};
+  private responseChunks: Buffer[] = [];
+  private responseSize = 0;
+  private responseTruncated = false;
+  private serving: Observation | null = null;
+  private mirrored: Observation | null = null;
+  private secondary: Observation | null = null;
+  private cancelMirror: (() => void) | null = null;
+  private cancelSecondary: (() => void) | null = null;
+  /** Holding the mirror slot taken in begin() and not yet handed to a request. */
+  private holdsSlot = true;
+  private paired = false;
+  private calibrated = false;
+  private dead = false;
+
+  constructor(
+    private readonly tap: ShadowTap,
+    private readonly route: Route,
+    private readonly start: ExchangeStart,
+    private readonly mirrorSide: Target,
+    private readonly calibrate: boolean,
+  ) {}
+
+  requestChunk(chunk: Buffer): void {
+    if (this.dead) return;
+    this.requestSize += chunk.length;
+    if (this.requestSize > this.tap.opts.requestBodyCap) {
+      this.drop('request-too-large');
+      return;
+    }
+    this.requestChunks.push(chunk);
+  }
+
+  requestEnd(): void {
+    if (this.dead) return;
+    // After the current synchronous work, i.e. after the core dispatched the serving request.
+    queueMicrotask(() => this.sendMirrors());
+  }
+
+  private sendMirrors(): void {
+    if (this.dead) return;
+    const { mirror, metrics } = this.tap.opts;
+    const body = this.requestChunks.length === 0 ? null : this.requestChunks.length === 1 ? this.requestChunks[0] : Buffer.concat(this.requestChunks, this.requestSize);
+    this.requestChunks = [];
+    const request = this.request(this.mirrorSide, body);
+    this.holdsSlot = false;
+    this.cancelMirror = mirror.send(request, (o) => {
+      this.cancelMirror = null;
+      metrics.mirror(this.route.id, this.mirrorSide, o.status === null ? (o.error ?? 'error') : 'answered');
+      this.mirrored = o;
+      this.settle();
+    });
+    if (this.calibrate && mirror.tryAcquire()) {
+      this.cancelSecondary = mirror.send(this.request('legacy', body), (o) => {
+        this.cancelSecondary = null;
+        this.secondary = o;
+        this.settle();
+      });
+    }
+  }
+
+  private request(side: Target, body: Buffer | null) {
+    const upstream = side === 'candidate' ? this.route.candidate! : this.route.legacy;
+    const target = this.tap.target(upstream);
+    const headers: string[] = [];
+    for (const [name, value] of Object.entries(this.start.headers)) {
+      if (value === undefined || NOT_COPIED.has(name)) continue;
+      if (Array.isArray(value)) for (const v of value) headers.push(name, v);
+      else headers.push(name, value);
+    }
+    headers.push('x-request-id', this.start.requestId, 'x-shadow-request', '1');
+    return {
+      origin: target.origin,
+      path: target.basePath + rewritePath(this.route, side, this.start.url),
+      method: this.start.method,
+      headers,
+      body: this.start.method === 'GET' || this.start.method === 'HEAD' ? null : body,
+    };
+  }
+
+  response(status: number, headers: IncomingHttpHeaders): void {
+    if (this.dead) return;
+    this.status = status;
+    this.headers = headers;
+  }
+
+  responseChunk(chunk: Buffer): void {
+    if (this.dead || this.responseTruncated) return;
+    if (this.responseSize + chunk.length > this.tap.opts.responseBodyCap) {
+      this.responseTruncated = true;
+      this.responseChunks = [];
+      return;
+    }
+    this.responseChunks.push(chunk);
+    this.responseSize += chunk.length;
+  }
+
+  responseEnd(latencyMs: number): void {
+    if (this.dead) return;
+    const chunks = this.responseChunks;
+    this.responseChunks = [];
+    this.serving = Object.freeze({
+      status: this.status,
+      error: null,
+      latencyMs,
+      headers: this.headers,
+      body: this.responseTruncated ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.responseSize),
+      truncated: this.responseTruncated,
+    });
+    this.settle();
+  }
+
+  abort(reason: string): void {
+    if (this.dead) return;
+    // Live mode, the candidate failed and the core answers from legacy: that failure IS the
+    // candidate's side of this pair; the legacy mirror already in flight is the other side.
+    if (this.start.decision.target === 'candidate' && reason.startsWith('candidate-')) {
+      const latencyMs = Number(process.hrtime.bigint() - this.start.startedAt) / 1e6;
+      this.serving = Object.freeze({ status: null, error: reason.slice('candidate-'.length), latencyMs, headers: {}, body: EMPTY, truncated: false });
+      this.settle();
+      return;
+    }
+    this.drop(reason.startsWith('upstream-') ? 'serving-failed' : 'aborted');
+  }
+
+  private drop(reason: SkipReason): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.tap.opts.metrics.skip(this.route.id, reason);
+    this.requestChunks = [];
+    this.responseChunks = [];
+    if (this.holdsSlot) {
+      this.holdsSlot = false;
+      this.tap.opts.mirror.release();
+    }
+    this.cancelMirror?.();
+    this.cancelSecondary?.();
+  }
+
+  private settle(): void {
+    if (this.dead || this.serving === null) return;
+    const { pipeline } = this.tap.opts;
+    if (this.secondary !== null && !this.calibrated) {
+      this.calibrated = true;
+      pipeline.calibrate(this.route.id, this.serving, this.secondary);
+    }
+    if (this.mirrored !== null && !this.paired) {
+      this.paired = true;
+      const live = this.start.decision.target === 'candidate';
+      pipeline.process({
+        routeId: this.route.id,
+        mode: live ? 'live' : 'shadow',
+        method: this.start.method,
+        requestId: this.start.requestId,
+        livePercent: this.start.decision.livePercent,
+        shadowPercent: this.start.decision.shadowPercent,
+        legacy: live ? this.mirrored : this.serving,
+        candidate: live ? this.serving : this.mirrored,
+        rules: this.tap.opts.settings.get(this.route).compare,
+      });
+    }
+    // Done when the pair went out and no calibration answer is still awaited.
+    if (this.paired && this.cancelSecondary === null) {
+      this.dead = true;
+      this.serving = null;
+      this.mirrored = null;
+      this.secondary = null;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The client's request body on its way upstream. Up to `cap` bytes are read into memory before the
+ * upstream is called (like nginx's request buffering): a buffered body can be sent again to legacy
+ * when the candidate fails, and a small JSON body goes out in one write. A body larger than the cap
+ * streams: the buffered part first, then the rest as it arrives, and cannot be replayed.
+ *
+ *   readRequestBody(req, 1 << 20, observer, (err, body) => …)
+ *   // body: { kind: 'none' } | { kind: 'buffer', data: Buffer } | { kind: 'stream', data: Readable }
+ */
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ExchangeObserver } from '../exchange.js';
+
+export type RequestBody =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'buffer'; readonly data: Buffer }
+  | { readonly kind: 'stream'; readonly data: Readable };
+
+export const NO_BODY: RequestBody = Object.freeze({ kind: 'none' });
+
+/** Does this request carry a body at all (RFC 9112 §6.3: Content-Length > 0 or Transfer-Encoding)? */
+export function hasBody(req: IncomingMessage): boolean {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) return true;
+  const cl = req.headers['content-length'];
+  return cl !== undefined && cl !== '0';
+}
+
+async function* continued(prefix: Buffer[], req: IncomingMessage, observer: ExchangeObserver | null): AsyncIterable<Buffer> {
+  for (const chunk of prefix) yield chunk;
+  // destroyOnReturn: false: if the upstream gives up, the client's socket must live on for the 502.
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    observer?.requestChunk(chunk);
+    yield chunk;
+  }
+  observer?.requestEnd();
+}
+
+/** Read the body (see above); `done` is called once, with an error if the client went away. */
+export function readRequestBody(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: (err: Error | null, body: RequestBody) => void): void {
+  if (!hasBody(req)) {
+    observer?.requestEnd();
+    done(null, NO_BODY);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const cleanup = () => {
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('error', onError);
+    req.off('close', onClose);
+  };
+  const onData = (chunk: Buffer) => {
+    observer?.requestChunk(chunk);
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > cap) {
+      finished = true;
+      req.pause();
+      cleanup();
+      done(null, { kind: 'stream', data: Readable.from(continued(chunks, req, observer), { objectMode: false }) });
+    }
+  };
+  const onEnd = () => {
+    finished = true;
+    cleanup();
+    observer?.requestEnd();
+    done(null, { kind: 'buffer', data: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+  };
+  const onError = (err: Error) => {
+    if (finished) return;
+    finished = true;
+    cleanup();
+    done(err, NO_BODY);
+  };
+  const onClose = () => {
+    if (!finished && !req.complete) onError(new Error('client closed the connection while sending the body'));
+  };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onError);
+  req.on('close', onClose);
+}

@@ -1,0 +1,114 @@
+/**
+ * A tiny ML upstream for shadow tests: answers `POST /api/v1/ml/predict` like the monolith does
+ * (fresh `request_id` and `timestamp` on every call, a label computed from the features), with
+ * knobs to make a candidate misbehave: slower, flipping a share of labels (seeded), answering 500,
+ * hanging. Also `POST /write` (for the idempotency rules) and counts what it saw.
+ *
+ *   const legacy = await startMlTwin('legacy', { delayMs: 3 });
+ *   const candidate = await startMlTwin('candidate', { delayMs: 9, flipRate: 0.05 });
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { seededRandom } from '../../src/analysis/statistics.js';
+
+export interface TwinOptions {
+  /** Delay before answering (ms). */
+  delayMs?: number;
+  /** Share of labels flipped (seeded, so runs are reproducible). */
+  flipRate?: number;
+  behaviour?: 'normal' | 'fail-500' | 'hang';
+  seed?: number;
+}
+
+export interface MlTwin {
+  readonly name: string;
+  readonly url: string;
+  options: TwinOptions;
+  /** Requests seen, and how many carried X-Shadow-Request: 1. */
+  seen: number;
+  shadowSeen: number;
+  writes: number;
+  close(): Promise<void>;
+}
+
+/** The label a deterministic "model" gives these features (same on both sides). */
+export function labelFor(features: Record<string, number>): number {
+  return (features.Torque_Nm ?? 0) * (features.Tool_wear_min ?? 0) > 6_000 ? 1 : 0;
+}
+
+export async function startMlTwin(name: string, options: TwinOptions = {}): Promise<MlTwin> {
+  const sockets = new Set<Duplex>();
+  const random = seededRandom(options.seed ?? 11);
+  const twin: MlTwin = { name, url: '', options, seen: 0, shadowSeen: 0, writes: 0, close: async () => undefined };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      twin.seen++;
+      if (req.headers['x-shadow-request'] === '1') twin.shadowSeen++;
+      const o = twin.options;
+      if (o.behaviour === 'hang') return;
+      const answer = () => {
+        if (o.behaviour === 'fail-500') {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ detail: 'Internal Server Error' }));
+          return;
+        }
+        if (req.url === '/write') {
+          twin.writes++;
+          res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
+          res.end(JSON.stringify({ status: 'written' }));
+          return;
+        }
+        let body: { features?: Record<string, number> } = {};
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+        } catch {
+          res.writeHead(422, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ detail: 'Request validation failed: body: JSON decode error' }));
+          return;
+        }
+        const features = body.features ?? {};
+        let label = labelFor(features);
+        if (o.flipRate && random() < o.flipRate) label = 1 - label;
+        const confidence = 0.5 + ((features.Torque_Nm ?? 0) % 50) / 100;
+        res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
+        res.end(
+          JSON.stringify({
+            prediction: [label],
+            confidence,
+            model_info: { model_name: 'ai4i_classifier', model_version: '2', loaded_from: 'MLflow Model Registry', feature_adaptation: 'Adapted 5 input features' },
+            timestamp: new Date().toISOString().slice(0, 23) + String(Math.floor(Math.random() * 1000)).padStart(3, '0'),
+            request_id: randomUUID(),
+            shap_values: { Torque_Nm: confidence / 10, Tool_wear_min: confidence / 20 },
+            feature_importance: { Torque_Nm: confidence / 10, Tool_wear_min: confidence / 20 },
+          }),
+        );
+      };
+      if (o.delayMs) setTimeout(answer, o.delayMs);
+      else answer();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  Object.assign(twin, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  });
+  return twin;
+}
+
+/** Features for request i: half of them predict failure. */
+export function featuresFor(i: number): Record<string, number> {
+  return { Air_temperature_K: 300, Process_temperature_K: 310, Rotational_speed_rpm: 1500, Torque_Nm: 20 + (i % 60), Tool_wear_min: 50 + ((i * 7) % 200) };
+}
