@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPgPool, silentLogger, type PgPool } from '@smp/platform';
@@ -152,7 +154,7 @@ describe('comparison store (real PostgreSQL)', function () {
     assert.ok(listed.every((c) => c.outcome === 'mismatch' && c.legacyBody !== null));
   });
 
-  it('the report CLI prints the summary; exits 2 on a bad --since and without DATABASE_URL', async function () {
+  it('the report CLI prints the summary; exits 2 on a bad --since and without a database; finds the local stack\'s', async function () {
     const ok = await cli(['--route', 'r', '--since', '1h'], { DATABASE_URL: db.url });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /^Comparisons since /);
@@ -164,9 +166,16 @@ describe('comparison store (real PostgreSQL)', function () {
     const badSince = await cli(['--since', 'yesterday'], { DATABASE_URL: db.url });
     assert.equal(badSince.code, 2);
     assert.match(badSince.stderr, /since: expected a duration/);
-    const none = await cli([], {});
+    const noStack = await mkdtemp(path.join(tmpdir(), 'report-stack-'));
+    const none = await cli([], { STACK_DIR: noStack });
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /DATABASE_URL is not set/);
+    assert.match(none.stderr, /DATABASE_URL is not set and no local stack runs/);
+    // Beside a running local stack, the CLI finds its database in <STACK_DIR>/database.json.
+    await writeFile(path.join(noStack, 'database.json'), JSON.stringify({ url: db.url }));
+    const fromStack = await cli(['--route', 'r'], { STACK_DIR: noStack });
+    assert.equal(fromStack.code, 0, fromStack.stderr);
+    assert.match(fromStack.stdout, /^r {3}2,500 pairs/m);
+    await rm(noStack, { recursive: true, force: true });
   });
 
   it('drops (and counts) records past a queue of 100 without throwing', async function () {

@@ -7,6 +7,7 @@
  *   UNLEASH_DATABASE_URL=postgres://postgres:…@127.0.0.1:5433/unleash (the embedded Unleash)
  */
 import { spawn } from 'node:child_process';
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestStart, stopChild } from '@smp/flags/supervised-child';
@@ -15,6 +16,8 @@ import { lineSplitter } from './log-lines.js';
 import type { KeeperOptions, KeeperReady } from './postgres-keeper.js';
 
 export const APP_DATABASE = 'smp';
+/** `<STACK_DIR>/database.json`: `{"url": …}` of the running embedded stack's application database. */
+export const STACK_DATABASE_FILE = 'database.json';
 export const UNLEASH_DATABASE = 'unleash';
 
 export interface EmbeddedPostgresSpec {
@@ -54,11 +57,18 @@ export function embeddedPostgres(spec: EmbeddedPostgresSpec): StackComponent {
         throw new Error(`${name}: ${(err as Error).message}`);
       }
       const database = (db: string) => `${ready.url}/${db}`;
+      // Tools run beside the stack (`npm run report`) find the database here, as the flags CLI
+      // finds Unleash in unleash.json; removed when the stack stops.
+      const connectionFile = path.join(path.resolve(spec.stackDir), STACK_DATABASE_FILE);
+      await writeFile(connectionFile, `${JSON.stringify({ url: database(APP_DATABASE) })}\n`, { mode: 0o600 });
       return {
         endpoints: { postgres: database(APP_DATABASE) },
         env: { DATABASE_URL: database(APP_DATABASE), UNLEASH_DATABASE_URL: database(UNLEASH_DATABASE) },
         exited,
-        stop,
+        stop: async () => {
+          await rm(connectionFile, { force: true });
+          await stop();
+        },
       };
     },
   };

@@ -56,7 +56,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
       const handler = routeTemplate(req);
       metrics.requests.inc({ handler, method: req.method, status: statusClass(res.statusCode) });
       metrics.duration.observe({ handler, method: req.method }, seconds);
-      if (!quiet.has(req.path)) {
+      // winston formats a record before its transports filter by level: check first, so an access
+      // log that is off costs nothing per request.
+      if (logger.isLevelEnabled('http') && !quiet.has(req.path)) {
         logger.http('request', {
           correlation_id: requestId,
           method: req.method,

@@ -3,7 +3,8 @@
  *
  * Prints what the proxy recorded about its comparisons: counts, match rate, latency p50/p95/p99 of
  * both sides, model agreement per version pair, the paths that differ most with an example, and
- * recent rollbacks. Reads PostgreSQL directly (DATABASE_URL), so it works with the proxy stopped.
+ * recent rollbacks. Reads PostgreSQL directly (--database-url, else DATABASE_URL, else the running
+ * local stack's), so it works with the proxy stopped.
  * Exit codes: 0 printed, 2 bad arguments or configuration, 1 the database could not be read.
  */
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import pg from 'pg';
 import { ConfigError } from '@smp/platform';
 import { summarizeComparisons } from '../report/comparison-query.js';
 import { formatSummary, parseSince } from '../report/summary-format.js';
-import { reportCliConfig } from './config.js';
+import { reportCliConfig, stackDatabaseUrl } from './config.js';
 
 const USAGE = 'usage: npm run report -- [--route <id>] [--since <90s|15m|1h|2d|ISO time>] [--json] [--database-url <postgres://…>]';
 
@@ -40,14 +41,15 @@ async function main(argv: string[]): Promise<number> {
   let databaseUrl: string | undefined;
   let since: Date;
   try {
-    databaseUrl = args['database-url'] ?? reportCliConfig().DATABASE_URL;
+    const config = reportCliConfig();
+    databaseUrl = args['database-url'] ?? config.DATABASE_URL ?? stackDatabaseUrl(config.STACK_DIR);
     since = parseSince(args.since ?? '1h', Date.now());
   } catch (err) {
     process.stderr.write(`report: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
     return 2;
   }
   if (!databaseUrl) {
-    process.stderr.write(`report: DATABASE_URL is not set (the proxy's comparison store); or pass --database-url\n${USAGE}\n`);
+    process.stderr.write(`report: DATABASE_URL is not set and no local stack runs (the proxy's comparison store); or pass --database-url\n${USAGE}\n`);
     return 2;
   }
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 5_000, application_name: 'proxy-report' });
