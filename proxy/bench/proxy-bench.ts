@@ -12,7 +12,8 @@
  * returns the URL to load and a stop().
  *
  * Environment: BENCH_DURATION_S (10), BENCH_CONNECTIONS (64), BENCH_SCENARIOS (comma list, default
- * direct,proxy,http-proxy,nginx; also proxy-live), BENCH_NGINX_WORKERS (1).
+ * direct,proxy,http-proxy,nginx; also proxy-live), BENCH_NGINX_WORKERS (1), BENCH_ROUNDS (1: rounds cycle
+ * through the scenarios and the medians are compared, which evens out a shared machine's noise).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -181,6 +182,12 @@ export function scenarios(): Scenario[] {
   ];
 }
 
+/** The run with the median RPS (the upper middle one for an even count). */
+function median(list: LoadResult[]): LoadResult {
+  const sorted = [...list].sort((a, b) => a.rps - b.rps);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 function fmt(n: number, digits = 0): string {
   return Number.isFinite(n) ? n.toFixed(digits) : 'n/a';
 }
@@ -195,28 +202,44 @@ async function main(): Promise<void> {
   const upstream = await startChild(process.execPath, [path.join(HERE, 'bench-upstream.js'), String(upstreamPort)]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
   const results = new Map<string, LoadResult>();
-  process.stdout.write(`proxy benchmark: POST ${PATH}, ${connections} connections, ${durationS} s per scenario, load by ${useWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs\n`);
+  const rounds = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 1)));
+  const runs = new Map<string, LoadResult[]>();
+  process.stdout.write(`proxy benchmark: POST ${PATH}, ${connections} connections, ${durationS} s per scenario${rounds > 1 ? ` × ${rounds} rounds (interleaved, medians)` : ''}, load by ${useWrk ? 'wrk' : 'autocannon'}, ${os.cpus().length} CPUs\n`);
   try {
-    for (const scenario of scenarios().filter((s) => wanted.includes(s.name))) {
-      const target = await scenario.start(upstreamUrl, workDir);
-      if (target === null) {
-        process.stdout.write(`${scenario.name.padEnd(12)} skipped (not installed)\n`);
-        continue;
-      }
-      try {
-        // A short warm-up fills connection pools and lets V8 optimise the hot path.
-        const load = { url: target.url, method: 'POST' as const, body: BODY, workDir, connections, headers: { 'content-type': 'application/json', ...(scenario.headers ?? {}) } };
-        await generateLoad({ ...load, durationS: 2 }, useWrk);
-        const result = await generateLoad({ ...load, durationS }, useWrk);
-        results.set(scenario.name, result);
-        process.stdout.write(`${scenario.name.padEnd(12)} ${fmt(result.rps).padStart(8)} req/s   p50 ${fmt(result.p50Ms, 2).padStart(6)} ms   p99 ${fmt(result.p99Ms, 2).padStart(6)} ms   errors ${result.errors}\n`);
-      } finally {
-        await target.stop();
+    // Rounds cycle through the scenarios, so a burst of load from elsewhere on the machine hits
+    // every scenario alike instead of skewing one ratio.
+    for (let round = 0; round < rounds; round++) {
+      for (const scenario of scenarios().filter((s) => wanted.includes(s.name))) {
+        const target = await scenario.start(upstreamUrl, workDir);
+        if (target === null) {
+          if (round === 0) process.stdout.write(`${scenario.name.padEnd(12)} skipped (not installed)\n`);
+          continue;
+        }
+        try {
+          // A short warm-up fills connection pools and lets V8 optimise the hot path.
+          const load = { url: target.url, method: 'POST' as const, body: BODY, workDir, connections, headers: { 'content-type': 'application/json', ...(scenario.headers ?? {}) } };
+          await generateLoad({ ...load, durationS: 2 }, useWrk);
+          const result = await generateLoad({ ...load, durationS }, useWrk);
+          const list = runs.get(scenario.name) ?? [];
+          list.push(result);
+          runs.set(scenario.name, list);
+          const label = rounds > 1 ? `${scenario.name} #${round + 1}` : scenario.name;
+          process.stdout.write(`${label.padEnd(15)} ${fmt(result.rps).padStart(8)} req/s   p50 ${fmt(result.p50Ms, 2).padStart(6)} ms   p99 ${fmt(result.p99Ms, 2).padStart(6)} ms   errors ${result.errors}\n`);
+        } finally {
+          await target.stop();
+        }
       }
     }
   } finally {
     await upstream.stop();
     rmSync(workDir, { recursive: true, force: true });
+  }
+  for (const [name, list] of runs) results.set(name, median(list));
+  if (rounds > 1) {
+    process.stdout.write('medians:\n');
+    for (const [name, result] of results) {
+      process.stdout.write(`${name.padEnd(15)} ${fmt(result.rps).padStart(8)} req/s   p50 ${fmt(result.p50Ms, 2).padStart(6)} ms   p99 ${fmt(result.p99Ms, 2).padStart(6)} ms   errors ${result.errors}\n`);
+    }
   }
   const proxy = results.get('proxy');
   if (proxy !== undefined) {

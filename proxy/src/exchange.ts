@@ -21,7 +21,7 @@ export type DecisionReason =
   | 'rolled-back' // the CandidateGate refused
   | 'breaker-open'; // the candidate's circuit breaker is open
 
-/** What the splitter decided for one client request. Frozen, made once per request. */
+/** What the splitter decided for a client request. Frozen; identical decisions may be one shared object, so never key per-request state on it. */
 export interface RouteDecision {
   /** Route id (`ml-predict`…) or `unmatched`. */
   readonly routeId: string;

@@ -13,7 +13,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { requestIdFrom, type Logger } from '@smp/platform';
-import type { ExchangeObserver, ExchangeTap, RouteDecision, Target } from './exchange.js';
+import type { ExchangeObserver, ExchangeStart, ExchangeTap, RouteDecision, Target } from './exchange.js';
 import type { RouteMetrics, ProxyMetrics } from './proxy-metrics.js';
 import { rewritePath, type Route } from './routing/route-table.js';
 import type { RouteSource } from './routing/route-source.js';
@@ -21,6 +21,7 @@ import type { Splitter } from './split/splitter.js';
 import type { BreakerRegistry } from './upstream/circuit-breaker.js';
 import { clientResponseHeaders, contentLength, endToEndHeaders, headersObject, upstreamRequestHeaders } from './upstream/forward-headers.js';
 import { readRequestBody, type RequestBody } from './upstream/request-body.js';
+import { newRequestId } from './upstream/trace-context.js';
 import { classifyError, replyFor, type FailureKind } from './upstream/upstream-error.js';
 import type { UpstreamPools } from './upstream/upstream-pools.js';
 
@@ -47,29 +48,48 @@ export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res
     const route = deps.routes.current.match(method, q === -1 ? url : url.slice(0, q));
     const clientIp = req.socket.remoteAddress;
     const decision = deps.splitter.decide(route, req.headers, clientIp);
-    const requestId = requestIdFrom(req.headers);
+    // The client's id when it sent one; else a new UUID, as requestIdFrom would make, but cheaper.
+    const requestId = req.headers['x-request-id'] === undefined ? newRequestId() : requestIdFrom(req.headers);
     const headers = upstreamRequestHeaders(req, { requestId, clientIp });
     let observer: ExchangeObserver | null = null;
     if (deps.tap !== null) {
       try {
-        let tapHeaders: IncomingHttpHeaders | undefined;
-        observer = deps.tap.begin({
-          decision,
-          method,
-          url,
-          // Built only if the tap looks: most requests are not observed.
-          get headers() {
-            return (tapHeaders ??= endToEndHeaders(req.headers));
-          },
-          requestId,
-          startedAt,
-        });
+        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt));
       } catch (err) {
         deps.logger.warn('exchange tap failed to begin; request served without it', { correlation_id: requestId, error: (err as Error).message });
       }
     }
     new ClientExchange(deps, accessLog, req, res, route, decision, requestId, headers, observer, startedAt).start();
   };
+}
+
+/** What the tap sees of a request; the header copy is built only if the tap looks (most requests are not observed). */
+class TapStart implements ExchangeStart {
+  // #private: no own enumerable property for a tap that logs or serialises the start.
+  readonly #req: IncomingMessage;
+  #headers: IncomingHttpHeaders | undefined = undefined;
+
+  constructor(
+    readonly decision: RouteDecision,
+    readonly method: string,
+    readonly url: string,
+    req: IncomingMessage,
+    readonly requestId: string,
+    readonly startedAt: bigint,
+  ) {
+    this.#req = req;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return (this.#headers ??= endToEndHeaders(this.#req.headers));
+  }
+}
+
+/** The client connection's 'close' listener, shared: the exchange rides on the response object. */
+const EXCHANGE = Symbol('proxy exchange');
+type TrackedResponse = ServerResponse & { [EXCHANGE]?: ClientExchange };
+function onResponseClose(this: TrackedResponse): void {
+  this[EXCHANGE]?.clientClosed();
 }
 
 /** One attempt at one upstream (the first one, or the legacy fallback): undici's dispatch handler. */
@@ -147,7 +167,8 @@ class ClientExchange {
   }
 
   start(): void {
-    this.res.once('close', () => this.clientClosed());
+    (this.res as TrackedResponse)[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
     readRequestBody(this.req, this.deps.bodyCap, this.observer, (err, body) => {
       if (err !== null) {
         this.clientClosed();
@@ -296,7 +317,7 @@ class ClientExchange {
     else breaker.failure();
   }
 
-  private clientClosed(): void {
+  clientClosed(): void {
     if (this.done || this.res.writableFinished) return;
     this.clientGone = true;
     this.attempt?.cancel();

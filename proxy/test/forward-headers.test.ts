@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { clientResponseHeaders, headersObject, upstreamRequestHeaders } from '../src/upstream/forward-headers.js';
-import { isValidTraceparent, newTraceparent } from '../src/upstream/trace-context.js';
+import { isValidTraceparent, newRequestId, newTraceparent } from '../src/upstream/trace-context.js';
 
 function fakeRequest(raw: string[]): IncomingMessage {
   const headers: Record<string, string> = {};
@@ -56,6 +56,12 @@ describe('forwarded headers', function () {
     const seen = new Set(Array.from({ length: 1000 }, () => newTraceparent()));
     assert.equal(seen.size, 1000);
     for (const tp of seen) assert.match(tp, /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+
+  it('makes 3,000 distinct UUID v4 request ids across refills of the random block', function () {
+    const seen = new Set(Array.from({ length: 3000 }, () => newRequestId()));
+    assert.equal(seen.size, 3000);
+    for (const id of seen) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('passes response headers in order with repeated Set-Cookie, minus hop-by-hop ones', function () {

@@ -21,6 +21,8 @@ import type { FlagSource } from './flag-source.js';
 
 export class Splitter {
   private readonly fixed = new WeakMap<Route, RouteDecision>();
+  /** Per route, the last legacy decision per (reason, shadow): frozen, so reused while the percentages hold. */
+  private readonly recent = new WeakMap<Route, Array<RouteDecision | undefined>>();
 
   constructor(
     private readonly flags: FlagSource,
@@ -33,18 +35,18 @@ export class Splitter {
     const livePercent = this.flags.percent(route.flags.live);
     const shadowPercent = this.flags.percent(route.flags.shadow);
     if (this.gate !== null && !this.gate.isAllowed(route.id)) {
-      return legacy(route.id, 'rolled-back', false, livePercent, shadowPercent);
+      return this.legacy(route, 'rolled-back', false, livePercent, shadowPercent);
     }
     const liveOn = this.flags.definition(route.flags.live)?.enabled === true;
     // The common case before a migration starts: nothing to evaluate, no context to build.
-    if (!liveOn && shadowPercent <= 0) return legacy(route.id, 'flag-off', false, livePercent, shadowPercent);
+    if (!liveOn && shadowPercent <= 0) return this.legacy(route, 'flag-off', false, livePercent, shadowPercent);
     const context = clientContext(headers, remoteAddress);
     const shadow = shadowPercent > 0 && this.flags.isEnabled(route.flags.shadow, context);
-    if (!liveOn) return legacy(route.id, 'flag-off', shadow, livePercent, shadowPercent);
+    if (!liveOn) return this.legacy(route, 'flag-off', shadow, livePercent, shadowPercent);
     const live = this.flags.evaluate(route.flags.live, context);
-    if (!live.enabled) return legacy(route.id, 'flag', shadow, livePercent, shadowPercent);
+    if (!live.enabled) return this.legacy(route, 'flag', shadow, livePercent, shadowPercent);
     if (!this.breakers.for(route.candidate.name).tryAcquire()) {
-      return legacy(route.id, 'breaker-open', shadow, livePercent, shadowPercent);
+      return this.legacy(route, 'breaker-open', shadow, livePercent, shadowPercent);
     }
     return Object.freeze({
       routeId: route.id,
@@ -57,6 +59,21 @@ export class Splitter {
     });
   }
 
+  /** A legacy decision; requests mostly repeat the previous one, so it is reused rather than rebuilt. */
+  private legacy(route: Route, reason: DecisionReason, shadow: boolean, livePercent: number, shadowPercent: number): RouteDecision {
+    let slots = this.recent.get(route);
+    if (slots === undefined) {
+      slots = [];
+      this.recent.set(route, slots);
+    }
+    const slot = REASON_SLOT[reason] * 2 + (shadow ? 1 : 0);
+    const last = slots[slot];
+    if (last !== undefined && last.livePercent === livePercent && last.shadowPercent === shadowPercent) return last;
+    const decision = legacy(route.id, reason, shadow, livePercent, shadowPercent);
+    slots[slot] = decision;
+    return decision;
+  }
+
   /** The frozen decision of a route that never goes to a candidate (made once per route). */
   private legacyOnly(route: Route): RouteDecision {
     let decision = this.fixed.get(route);
@@ -67,6 +84,8 @@ export class Splitter {
     return decision;
   }
 }
+
+const REASON_SLOT: Record<DecisionReason, number> = { unmatched: 0, 'no-candidate': 1, 'flag-off': 2, flag: 3, 'rolled-back': 4, 'breaker-open': 5 };
 
 function legacy(routeId: string, reason: DecisionReason, shadow: boolean, livePercent: number, shadowPercent: number): RouteDecision {
   return Object.freeze({ routeId, target: 'legacy' as const, reason, shadow, livePercent, shadowPercent });

@@ -21,7 +21,8 @@ const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect', 'x-forwarded-for', 'x-for
 
 /** Extra hop-by-hop names listed in a Connection header (`Connection: close, X-Foo`). */
 function connectionTokens(value: string | undefined): Set<string> | null {
-  if (value === undefined) return null;
+  // The usual values name no extra header: answered without splitting (every upstream answer has one).
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close') return null;
   let out: Set<string> | null = null;
   for (const token of value.split(',')) {
     const t = token.trim().toLowerCase();

@@ -36,11 +36,43 @@ async function* continued(prefix: Buffer[], req: IncomingMessage, observer: Exch
   observer?.requestEnd();
 }
 
+type BodyDone = (err: Error | null, body: RequestBody) => void;
+
 /** Read the body (see above); `done` is called once, with an error if the client went away. */
-export function readRequestBody(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: (err: Error | null, body: RequestBody) => void): void {
+export function readRequestBody(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
   if (!hasBody(req)) {
     observer?.requestEnd();
     done(null, NO_BODY);
+    return;
+  }
+  // The request handler runs when the head is parsed; the body bytes of the same socket read are
+  // parsed right after it returns. A tick later, a small body that came with its head is buffered
+  // in `req` whole (all Content-Length bytes): taken in one read, without the listeners and stream
+  // ticks of the general path.
+  const length = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length']) : Number.NaN;
+  if (length > 0 && length <= cap) process.nextTick(readBuffered, req, length, cap, observer, done);
+  else readStreamed(req, cap, observer, done);
+}
+
+function readBuffered(req: IncomingMessage, length: number, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
+  if (req.readableLength === length && !req.destroyed && req.listenerCount('data') === 0) {
+    // read() with no size hands over everything buffered; the parser delivers no byte past Content-Length.
+    const data = req.read() as Buffer | null;
+    if (data !== null) {
+      if (observer !== null) {
+        observer.requestChunk(data);
+        observer.requestEnd();
+      }
+      done(null, { kind: 'buffer', data });
+      return;
+    }
+  }
+  readStreamed(req, cap, observer, done);
+}
+
+function readStreamed(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
+  if (req.destroyed && !req.complete) {
+    done(new Error('client closed the connection while sending the body'), NO_BODY);
     return;
   }
   const chunks: Buffer[] = [];
