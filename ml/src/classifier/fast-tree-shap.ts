@@ -17,6 +17,10 @@
  * unique features make the tables too large: then no fast explainer is built (callers keep the
  * path-walking TreeSHAP). A child with zero cover gets the ratio 0 (coverShare), as there.
  *
+ * On top, trees whose thresholds cut the input space into at most MAX_INTERVAL_COMBINATIONS cells
+ * store the finished row of every cell, so explaining is a few comparisons per tree (ai4i v2:
+ * 53 µs -> 18 µs a vector).
+ *
  *   const fast = createFastTreeShap(classifier.ensemble);       // undefined when too deep
  *   fast?.shap([298.1, 308.6, 1551, 42.8, 108, 1]);             // Float64Array, feature order
  */
@@ -117,35 +121,119 @@ export function createFastTreeShap(ensemble: TreeEnsemble): FastTreeShap | undef
   const stackMask = new Int32Array(nodes + 1);
   const xf = new Float64Array(nFeatures);
 
+  /** Adds tree t's contributions for the quantised input `xf` to `phi` (one walk over the tree). */
+  const addTree = (t: number, phi: Float64Array): void => {
+    let top = 0;
+    stackNode[0] = roots[t];
+    stackMask[0] = -1; // every position "on" until x leaves the path there
+    while (top >= 0) {
+      const node = stackNode[top];
+      const mask = stackMask[top];
+      top--;
+      const f = feature[node];
+      if (f < 0) {
+        const d = pathLength[node];
+        const feats = pathFeatures[node];
+        const row = tableAt[node] + (mask & ((1 << d) - 1)) * d;
+        for (let i = 0; i < d; i++) phi[feats[i]] += tables[row + i];
+        continue;
+      }
+      const off = ~(1 << position[node]);
+      const goesLeft = xf[f] <= threshold[node];
+      stackNode[++top] = left[node];
+      stackMask[top] = goesLeft ? mask : mask & off;
+      stackNode[++top] = right[node];
+      stackMask[top] = goesLeft ? mask & off : mask;
+    }
+  };
+
+  const lookups: Array<IntervalLookup | null> = Array.from(roots, (_root, t) => intervalLookup(t));
+
+  /**
+   * A tree's SHAP row depends on x only through which interval of the tree's own sorted thresholds
+   * each feature falls in (every comparison `x_f <= threshold` is then decided). When a tree has few
+   * such combinations, every row is computed once here and explaining is one small search per
+   * feature and one row add, instead of a walk over every node.
+   */
+  function intervalLookup(t: number): IntervalLookup | null {
+    const byFeature = new Map<number, Set<number>>();
+    const pending = [roots[t]];
+    while (pending.length > 0) {
+      const node = pending.pop()!;
+      const f = feature[node];
+      if (f < 0) continue;
+      let set = byFeature.get(f);
+      if (!set) byFeature.set(f, (set = new Set()));
+      set.add(threshold[node]);
+      pending.push(left[node], right[node]);
+    }
+    const feats = Int32Array.from([...byFeature.keys()].sort((a, b) => a - b));
+    const cuts = [...feats].map((f) => Float64Array.from([...byFeature.get(f)!].sort((a, b) => a - b)));
+    const strides = new Int32Array(feats.length);
+    let combos = 1;
+    for (let j = feats.length - 1; j >= 0; j--) {
+      strides[j] = combos;
+      combos *= cuts[j].length + 1;
+      if (combos > MAX_INTERVAL_COMBINATIONS) return null;
+    }
+    const width = feats.length;
+    const rows = new Float64Array(combos * width);
+    const phi = new Float64Array(nFeatures);
+    for (let c = 0; c < combos; c++) {
+      for (let j = 0; j < width; j++) {
+        const k = Math.floor(c / strides[j]) % (cuts[j].length + 1);
+        // Interval k: above the k lowest cuts and at or below the next one.
+        xf[feats[j]] = k < cuts[j].length ? cuts[j][k] : Infinity;
+      }
+      phi.fill(0);
+      addTree(t, phi);
+      for (let j = 0; j < width; j++) rows[c * width + j] = phi[feats[j]];
+    }
+    return { feats, cuts, strides, width, rows };
+  }
+
   return {
     shap(x) {
       const phi = new Float64Array(nFeatures);
-      for (let f = 0; f < nFeatures; f++) xf[f] = Math.fround(x[f]);
+      let finite = true;
+      for (let f = 0; f < nFeatures; f++) {
+        xf[f] = Math.fround(x[f]);
+        if (xf[f] !== xf[f]) finite = false; // NaN: comparisons go right; only the walk knows that
+      }
       for (let t = 0; t < roots.length; t++) {
-        let top = 0;
-        stackNode[0] = roots[t];
-        stackMask[0] = -1; // every position "on" until x leaves the path there
-        while (top >= 0) {
-          const node = stackNode[top];
-          const mask = stackMask[top];
-          top--;
-          const f = feature[node];
-          if (f < 0) {
-            const d = pathLength[node];
-            const feats = pathFeatures[node];
-            const row = tableAt[node] + (mask & ((1 << d) - 1)) * d;
-            for (let i = 0; i < d; i++) phi[feats[i]] += tables[row + i];
-            continue;
-          }
-          const off = ~(1 << position[node]);
-          const goesLeft = xf[f] <= threshold[node];
-          stackNode[++top] = left[node];
-          stackMask[top] = goesLeft ? mask : mask & off;
-          stackNode[++top] = right[node];
-          stackMask[top] = goesLeft ? mask & off : mask;
+        const lookup = finite ? lookups[t] : null;
+        if (lookup === null) {
+          addTree(t, phi);
+          continue;
         }
+        const { feats, cuts, strides, width, rows } = lookup;
+        let c = 0;
+        for (let j = 0; j < width; j++) {
+          const v = xf[feats[j]];
+          const cut = cuts[j];
+          let k = 0;
+          while (k < cut.length && v > cut[k]) k++;
+          c += k * strides[j];
+        }
+        const base = c * width;
+        for (let j = 0; j < width; j++) phi[feats[j]] += rows[base + j];
       }
       return phi;
     },
   };
 }
+
+/** A tree's precomputed SHAP rows, one per combination of feature intervals. */
+interface IntervalLookup {
+  /** The features the tree tests, ascending. */
+  feats: Int32Array;
+  /** Per feature: the tree's thresholds on it, ascending and unique. */
+  cuts: Float64Array[];
+  strides: Int32Array;
+  width: number;
+  /** Row c holds the contributions of `feats` for combination c. */
+  rows: Float64Array;
+}
+
+/** Trees with more interval combinations than this keep the walk (8,192 rows × ≤ 6 features ≈ 400 KB a tree at most; ai4i v2: 131 of 150 trees, ~11 MB, built in ~150 ms). */
+export const MAX_INTERVAL_COMBINATIONS = 8_192;
