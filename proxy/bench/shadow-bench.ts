@@ -14,8 +14,7 @@
  * Environment: BENCH_DURATION_S (10), BENCH_CONNECTIONS (64), BENCH_FIXED_RATE (2000),
  * BENCH_NGINX_WORKERS (1).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +22,7 @@ import pg from 'pg';
 import { Pool } from 'undici';
 import { createTestDatabase, freePort } from '@smp/platform/testkit';
 import { generateLoad, hasWrk, type LoadResult } from './load-generator.js';
-import { startChild, startProxy, type RunningTarget } from './proxy-bench.js';
+import { startChild, startNginx, startProxy, type RunningTarget } from './proxy-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PROXY_MAIN = path.resolve(HERE, '../src/main.js');
@@ -71,31 +70,11 @@ async function startShadowProxy(upstreamUrl: string, workDir: string, databaseUr
   return { url: `http://127.0.0.1:${port}${PATH}`, adminUrl: `http://127.0.0.1:${adminPort}`, stop: child.stop };
 }
 
-async function startNginxMirror(upstreamUrl: string, workDir: string): Promise<RunningTarget | null> {
-  try {
-    execFileSync('nginx', ['-v'], { stdio: 'ignore' });
-  } catch {
-    return null;
-  }
-  const port = await freePort();
-  const prefix = path.join(workDir, 'nginx-mirror');
-  mkdirSync(path.join(prefix, 'logs'), { recursive: true });
-  const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `worker_processes ${Number(process.env.BENCH_NGINX_WORKERS ?? 1)};
-daemon off;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
-  fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
-  upstream bench { server ${new URL(upstreamUrl).host}; keepalive 128; }
-  server {
-    listen 127.0.0.1:${port};
-    location / {
+/** nginx with `mirror`: every request also sent to the same upstream, marked as a shadow request. */
+function startNginxMirror(upstreamUrl: string, workDir: string): Promise<RunningTarget | null> {
+  return startNginx(upstreamUrl, workDir, {
+    name: 'nginx-mirror',
+    locations: `location / {
       mirror /mirror; mirror_request_body on;
       proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection "";
     }
@@ -103,13 +82,8 @@ http {
       internal;
       proxy_pass http://bench$request_uri; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Shadow-Request 1;
-    }
-  }
-}
-`,
-  );
-  const child = await startChild('nginx', ['-p', prefix, '-c', conf, '-e', `${prefix}/logs/error.log`], { readyUrl: `http://127.0.0.1:${port}${PATH}` });
-  return { url: `http://127.0.0.1:${port}${PATH}`, stop: child.stop };
+    }`,
+  });
 }
 
 /**
