@@ -84,11 +84,20 @@ async function answers(url: string): Promise<boolean> {
 }
 
 /** This proxy as `npm start` runs it: main.js, a route table with the bench route, flags from a bootstrap file. */
-export async function startProxy(upstreamUrl: string, workDir: string, flags: object, name = 'proxy'): Promise<RunningTarget> {
+/** Extras for one bench proxy: its file names, fields added to its one route, environment added or overridden. */
+export interface BenchProxyOptions {
+  name?: string;
+  route?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+/** This proxy as its own process in front of `upstreamUrl`, with one route `bench` and the given flags (a bootstrap file). */
+export async function startProxy(upstreamUrl: string, workDir: string, flags: object, options: BenchProxyOptions = {}): Promise<RunningTarget> {
+  const name = options.name ?? 'proxy';
   const port = await freePort();
   const routes = path.join(workDir, `${name}-routes.json`);
   const bootstrap = path.join(workDir, `${name}-flags.json`);
-  writeFileSync(routes, JSON.stringify({ routes: [{ id: 'bench', match: { method: 'POST', path: PATH }, legacy: 'legacy', candidate: 'prediction', idempotent: true }] }));
+  writeFileSync(routes, JSON.stringify({ routes: [{ id: 'bench', match: { method: 'POST', path: PATH }, legacy: 'legacy', candidate: 'prediction', idempotent: true, ...options.route }] }));
   writeFileSync(bootstrap, JSON.stringify(flags));
   const child = await startChild(process.execPath, [PROXY_MAIN], {
     env: {
@@ -103,6 +112,7 @@ export async function startProxy(upstreamUrl: string, workDir: string, flags: ob
       PROXY_ROUTES_WATCH: 'false',
       UNLEASH_BOOTSTRAP: bootstrap,
       UNLEASH_URL: '',
+      ...options.env,
     },
     readyUrl: `http://127.0.0.1:${port}${PATH}`,
   });
@@ -164,7 +174,7 @@ export function scenarios(): Scenario[] {
     {
       name: 'proxy-live',
       headers: { 'x-api-key': 'bench-client' },
-      start: (upstreamUrl, dir) => startProxy(upstreamUrl, dir, liveFlag(100), 'proxy-live'),
+      start: (upstreamUrl, dir) => startProxy(upstreamUrl, dir, liveFlag(100), { name: 'proxy-live' }),
     },
     {
       name: 'http-proxy',

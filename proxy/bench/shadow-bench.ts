@@ -14,7 +14,7 @@
  * Environment: BENCH_DURATION_S (10), BENCH_CONNECTIONS (64), BENCH_FIXED_RATE (2000),
  * BENCH_NGINX_WORKERS (1).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,49 +25,23 @@ import { generateLoad, hasWrk, type LoadResult } from './load-generator.js';
 import { startChild, startNginx, startProxy, type RunningTarget } from './proxy-bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const PROXY_MAIN = path.resolve(HERE, '../src/main.js');
 const PATH = '/api/v1/ml/predict';
 const BODY = JSON.stringify({ model_name: 'ai4i_classifier', features: { Air_temperature_K: 300.1, Process_temperature_K: 310.2, Rotational_speed_rpm: 1500, Torque_Nm: 40.5, Tool_wear_min: 108 } });
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
+/** The bench proxy with 100% shadow, comparison rules for predict, recording to `databaseUrl` and an admin port. */
 async function startShadowProxy(upstreamUrl: string, workDir: string, databaseUrl: string): Promise<RunningTarget & { adminUrl: string }> {
-  const port = await freePort();
   const adminPort = await freePort();
-  const routes = path.join(workDir, 'shadow-routes.json');
-  const bootstrap = path.join(workDir, 'shadow-flags.json');
-  writeFileSync(
-    routes,
-    JSON.stringify({
-      routes: [{ id: 'bench', match: { method: 'POST', path: PATH }, legacy: 'legacy', candidate: 'prediction', idempotent: true, compare: { ml: 'predict', ignore: ['request_id', 'timestamp'] } }],
-    }),
-  );
-  writeFileSync(
-    bootstrap,
-    JSON.stringify({
-      version: 2,
-      features: [{ name: 'migrate.bench.shadow', enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: 'migrate.bench.shadow' }, constraints: [] }] }],
-    }),
-  );
-  const child = await startChild(process.execPath, [PROXY_MAIN], {
-    env: {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      ADMIN_PORT: String(adminPort),
-      ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-      LEGACY_URL: upstreamUrl,
-      PREDICTION_URL: upstreamUrl,
-      ANOMALY_URL: upstreamUrl,
-      PROXY_ROUTES: routes,
-      PROXY_ROUTES_WATCH: 'false',
-      UNLEASH_BOOTSTRAP: bootstrap,
-      UNLEASH_URL: '',
-      DATABASE_URL: databaseUrl,
-      REDIS_URL: '',
-    },
-    readyUrl: `http://127.0.0.1:${port}${PATH}`,
+  const flags = {
+    version: 2,
+    features: [{ name: 'migrate.bench.shadow', enabled: true, strategies: [{ name: 'flexibleRollout', parameters: { rollout: '100', stickiness: 'default', groupId: 'migrate.bench.shadow' }, constraints: [] }] }],
+  };
+  const proxy = await startProxy(upstreamUrl, workDir, flags, {
+    name: 'shadow',
+    route: { compare: { ml: 'predict', ignore: ['request_id', 'timestamp'] } },
+    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '' },
   });
-  return { url: `http://127.0.0.1:${port}${PATH}`, adminUrl: `http://127.0.0.1:${adminPort}`, stop: child.stop };
+  return { ...proxy, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
 /** nginx with `mirror`: every request also sent to the same upstream, marked as a shadow request. */
@@ -168,7 +142,7 @@ async function main(): Promise<void> {
   const report = (name: string, r: LoadResult) =>
     process.stdout.write(`${name.padEnd(13)} ${fmt(r.rps).padStart(8)} req/s   p50 ${fmt(r.p50Ms, 2).padStart(6)} ms   p99 ${fmt(r.p99Ms, 2).padStart(6)} ms   errors ${r.errors}\n`);
   try {
-    const plain = await startProxy(upstreamUrl, workDir, { version: 2, features: [] }, 'pass-through');
+    const plain = await startProxy(upstreamUrl, workDir, { version: 2, features: [] }, { name: 'pass-through' });
     try {
       await load(plain.url, 2);
       const r = await load(plain.url, durationS);
