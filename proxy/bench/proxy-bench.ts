@@ -99,7 +99,9 @@ export async function startProxy(upstreamUrl: string, workDir: string, flags: ob
   const bootstrap = path.join(workDir, `${name}-flags.json`);
   writeFileSync(routes, JSON.stringify({ routes: [{ id: 'bench', match: { method: 'POST', path: PATH }, legacy: 'legacy', candidate: 'prediction', idempotent: true, ...options.route }] }));
   writeFileSync(bootstrap, JSON.stringify(flags));
-  const child = await startChild(process.execPath, [PROXY_MAIN], {
+  // BENCH_PROXY_NODE_ARGS: extra node flags for the proxy under test, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_PROXY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = await startChild(process.execPath, [...nodeArgs, PROXY_MAIN], {
     env: {
       PORT: String(port),
       HOST: '127.0.0.1',

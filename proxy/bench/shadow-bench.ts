@@ -194,6 +194,11 @@ async function main(): Promise<void> {
   if (shadow && nginx) {
     const ratio = shadow.rps / nginx.rps;
     process.stdout.write(`proxy-shadow / nginx-mirror RPS: ${ratio.toFixed(2)} (target ≥ 1.6) ${ratio >= 1.6 ? 'met' : 'NOT met'}\n`);
+    // Shadowing can only add work: the same proxy with no flag on bounds what it can reach.
+    if (plain) process.stdout.write(`  ceiling on this machine: pass-through / nginx-mirror RPS ${(plain.rps / nginx.rps).toFixed(2)}\n`);
+  }
+  if (shadow && Number.isFinite(pairsPerSecond)) {
+    process.stdout.write(`share of proxy-shadow requests compared and recorded: ${fmt((100 * pairsPerSecond) / shadow.rps)}% (the rest past the mirror budget, counted)\n`);
   }
   if (shadow && plain) {
     const ratio = shadow.p99Ms / plain.p99Ms;

@@ -42,7 +42,7 @@ describe('shadow traffic through the real proxy', function () {
     assert.equal(await metric(h, 'proxy_comparisons_total', { route: ROUTE, outcome: 'match' }), 5_000);
     assert.equal(h.candidate.shadowSeen, 5_000, 'every mirrored request carried X-Shadow-Request: 1');
 
-    await h.sub.recorder!.flush();
+    await h.sub.mirror.flushRecords();
     await eventually(async () => {
       const summary = await h!.adminGet(`/comparisons/summary?route=${ROUTE}&since=1h`);
       assert.equal(summary.status, 200, summary.text);
@@ -63,7 +63,7 @@ describe('shadow traffic through the real proxy', function () {
     h = await startShadowHarness({ candidate: { delayMs: 1, flipRate: 0.5, seed: 9 }, env: { DATABASE_URL: db.url, SHADOW_SAMPLE_BODY_BYTES: '64' } });
     await h.predict(40);
     await h.pairs(40);
-    await h.sub.recorder!.flush();
+    await h.sub.mirror.flushRecords();
     const res = await h.adminGet(`/comparisons?route=${ROUTE}&outcome=mismatch&since=10m`);
     assert.ok(res.json.count > 5, res.text);
     const one = res.json.comparisons[0];
@@ -141,7 +141,7 @@ describe('shadow traffic through the real proxy', function () {
     const res = await h.predict(20);
     assert.ok(res.every((r) => r.status === 200));
     await h.pairs(20);
-    await h.sub.recorder!.flush();
+    await h.sub.mirror.flushRecords();
     assert.equal(await metric(h, 'proxy_comparison_records_dropped_total', { reason: 'not-migrated' }), 20);
     const list = await h.adminGet('/comparisons');
     assert.equal(list.status, 503);

@@ -15,7 +15,7 @@ export interface PgPoolOptions {
   applicationName?: string;
 }
 
-export function createPgPool(url: string, logger: Logger, options: PgPoolOptions = {}): pg.Pool {
+export function createPgPool(url: string, logger: Pick<Logger, 'warn'>, options: PgPoolOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,

@@ -45,7 +45,7 @@ export type DropReason = 'queue-full' | 'db-error' | 'not-migrated' | 'closed';
 
 export interface RecorderOptions {
   pool: PgPool;
-  logger: Logger;
+  logger: Pick<Logger, 'info' | 'warn'>;
   maxQueue?: number;
   batchSize?: number;
   flushMs?: number;

@@ -8,14 +8,13 @@
  * never reaches a client.
  */
 import type { Logger } from '@smp/platform';
-import type { PairWindows } from '../analysis/pair-window.js';
+import type { PairSample } from '../analysis/judge.js';
 import { compareExchange, type ComparisonResult, type Observation } from '../compare/comparator.js';
 import { diffJson } from '../compare/json-diff.js';
-import type { NoiseCalibrator } from '../compare/noise-calibrator.js';
+import type { Diff } from '../compare/json-diff.js';
 import { PathRules } from '../compare/path-rules.js';
 import type { CompareRules } from '../compare/compare-rules.js';
 import type { ComparisonRecord, ComparisonRecorder } from '../report/comparison-recorder.js';
-import type { ShadowMetrics } from './shadow-metrics.js';
 
 /** A pair ready to be compared: legacy is always the control. */
 export interface CompletedPair {
@@ -28,16 +27,20 @@ export interface CompletedPair {
   readonly legacy: Observation;
   readonly candidate: Observation;
   readonly rules: CompareRules;
+  /** Wall clock (ms) of the pair, for records and windows. */
+  readonly at: number;
 }
 
-export interface PairPipelineOptions {
-  windows: PairWindows;
+/** Where the pipeline's results go (the judge's windows, the noise calibrator, metrics): narrow, so they may live on another thread. */
+export interface PairSinks {
+  windows: { add(routeId: string, sample: PairSample, atMs: number): void };
+  calibrator: { observe(routeId: string, diffs: readonly Diff[]): void };
+  metrics: { comparison(routeId: string, result: ComparisonResult): void; calibrated(routeId: string): void; raised(operation: string): void };
+}
+
+export interface PairPipelineOptions extends PairSinks {
   recorder: ComparisonRecorder | null;
-  calibrator: NoiseCalibrator;
-  metrics: ShadowMetrics;
-  logger: Logger;
-  /** Wall clock (ms) for records and windows. */
-  now: () => number;
+  logger: Pick<Logger, 'warn'>;
   /** Bytes of each body stored with a mismatch. */
   sampleBodyBytes: number;
 }
@@ -57,9 +60,9 @@ export class PairPipeline {
   /** Compare, feed the judge's window, queue the record. Never throws. */
   process(pair: CompletedPair): ComparisonResult | null {
     try {
-      const { windows, recorder, metrics, now, sampleBodyBytes } = this.options;
+      const { windows, recorder, metrics, sampleBodyBytes } = this.options;
       const result = compareExchange(pair.legacy, pair.candidate, pair.rules);
-      const at = now();
+      const at = pair.at;
       metrics.comparison(pair.routeId, result);
       windows.add(
         pair.routeId,

@@ -12,7 +12,7 @@
  * the hot path reads a frozen object. `validateRouteSettings` lists every problem of a table.
  */
 import { z } from 'zod';
-import { compileCompareRules, type CompareRules } from '../compare/compare-rules.js';
+import { compileCompareRules, type CompareRuleConfig, type CompareRules } from '../compare/compare-rules.js';
 import { DEFAULT_THRESHOLDS, type JudgeThresholds } from '../analysis/judge.js';
 import type { Route, RouteTable } from '../routing/route-table.js';
 
@@ -68,6 +68,8 @@ export interface RouteSettings {
   readonly allowWithIdempotencyKey: boolean;
   readonly calibrationRate: number;
   readonly compare: CompareRules;
+  /** What `compare` was compiled from (for another thread to compile the same rules). */
+  readonly compareConfig: CompareRuleConfig;
   readonly thresholds: JudgeThresholds;
   readonly failuresToRollback: number;
 }
@@ -94,8 +96,10 @@ export function parseRouteSettings(route: Route, defaults: SettingsDefaults = BU
   if (!compare.success) problems.push(...issues(`routes[${route.id}].compare`, compare.error));
   if (!judge.success) problems.push(...issues(`routes[${route.id}].judge`, judge.error));
   let rules: CompareRules | null = null;
+  let ruleConfig: CompareRuleConfig = {};
   if (compare.success) {
     try {
+      ruleConfig = compare.data;
       rules = compileCompareRules(route.id, compare.data);
     } catch (err) {
       problems.push(`routes[${route.id}].compare: ${(err as Error).message}`);
@@ -106,6 +110,7 @@ export function parseRouteSettings(route: Route, defaults: SettingsDefaults = BU
   return Object.freeze({
     ...shadow.data,
     compare: rules,
+    compareConfig: Object.freeze(ruleConfig),
     thresholds: Object.freeze({ ...defaults.thresholds, ...thresholds }),
     failuresToRollback: failuresToRollback ?? defaults.failuresToRollback,
   });
@@ -145,6 +150,7 @@ export class RouteSettingsCache {
           allowWithIdempotencyKey: false,
           calibrationRate: 0,
           compare: compileCompareRules(route.id),
+          compareConfig: Object.freeze({}),
           thresholds: this.defaults.thresholds,
           failuresToRollback: this.defaults.failuresToRollback,
         });

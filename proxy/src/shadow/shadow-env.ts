@@ -12,6 +12,13 @@ export const shadowEnv = {
   SHADOW_TIMEOUT_MS: int(2_000, 1, 600_000),
   /** Mirrored requests in flight at most, all routes together; past it requests are not mirrored. */
   SHADOW_MAX_IN_FLIGHT: int(256, 1, 100_000),
+  /**
+   * Scheduling niceness of the shadow worker thread (Linux; 0 = same as serving). Above 0, when
+   * CPU is short the worker falls behind, the mirror budget fills and mirrors are dropped (counted
+   * `budget`) before clients slow down; the price is that the candidate's latency, measured on that
+   * thread, reads high under CPU pressure, which the judge may count against it. Default 0.
+   */
+  SHADOW_WORKER_NICE: int(0, 0, 19),
   /** Keep-alive connections per upstream in the mirror's own pools. */
   SHADOW_CONNECTIONS: int(64, 1, 10_000),
   /** Request and response bytes copied for mirroring/comparison; larger ones are skipped / not compared. */

@@ -7,8 +7,9 @@
  *   shadow.subsystem.controller.tick()        // tests drive the judge step by step
  *
  *   gate      RollbackStore (Redis pub/sub when REDIS_URL is set, in-process otherwise)
- *   tap       ShadowTap -> MirrorClient (own pools, budget) -> PairPipeline
- *   pipeline  compare -> PairWindows (judge) + ComparisonRecorder (PostgreSQL, when DATABASE_URL)
+ *   tap       ShadowTap (decide, copy; budget) -> ShadowLink -> shadow worker thread:
+ *   worker    MirrorClient (own pools) -> PairPipeline: compare + ComparisonRecorder (PostgreSQL)
+ *   events    back on this thread: metrics, PairWindows (the judge's), NoiseCalibrator
  *   loop      RollbackController every JUDGE_INTERVAL_MS -> store + Unleash + event + webhook
  *   admin     POST /routes/:id/resume, GET /comparisons, GET /comparisons/summary, GET /comparisons/noise
  *   status    `judge` (each route's verdict, evidence, rollback state) and `shadow` (budget, queue)
@@ -24,7 +25,6 @@ import { rollbackWebhook } from '../analysis/rollback-webhook.js';
 import { unleashFlagSwitch } from '../analysis/unleash-flag-switch.js';
 import { NoiseCalibrator } from '../compare/noise-calibrator.js';
 import { listComparisons, summarizeComparisons } from '../report/comparison-query.js';
-import { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { migrateReportSchema } from '../report/report-schema.js';
 import { RetentionPurger } from '../report/retention.js';
 import { rollbackEventRecorder } from '../report/rollback-events.js';
@@ -32,12 +32,12 @@ import { parseSince } from '../report/summary-format.js';
 import { createCandidateGate } from '../state/candidate-gate.js';
 import { RedisRollbackStore } from '../state/redis-rollback-store.js';
 import { MemoryRollbackStore, type RollbackStore } from '../state/rollback-store.js';
-import { MirrorClient } from './mirror-client.js';
-import { PairPipeline } from './pair-pipeline.js';
 import { RouteSettingsCache, validateRouteSettings, type SettingsDefaults } from './route-settings.js';
 import type { ShadowConfig } from './shadow-env.js';
 import { ShadowMetrics } from './shadow-metrics.js';
+import { ShadowLink } from './shadow-link.js';
 import { ShadowTap } from './shadow-tap.js';
+import type { FromWorker } from './worker-protocol.js';
 
 export interface ShadowExtensionOptions {
   /** Wall clock in ms (records, windows, rollback times); tests pass a fake one. */
@@ -59,9 +59,9 @@ export interface ShadowSubsystem {
   readonly controller: RollbackController;
   readonly windows: PairWindows;
   readonly calibrator: NoiseCalibrator;
-  readonly recorder: ComparisonRecorder | null;
   readonly pool: PgPool | null;
-  readonly mirror: MirrorClient;
+  /** The shadow worker thread (mirrors, comparison, recording) and the mirror budget. */
+  readonly mirror: ShadowLink;
   readonly metrics: ShadowMetrics;
   readonly settings: RouteSettingsCache;
   /** The comparison schema is migrated (false while the database is unreachable). */
@@ -148,19 +148,74 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
   }
   const gate = createCandidateGate(store);
 
-  const mirror = new MirrorClient({
-    connections: config.SHADOW_CONNECTIONS,
-    connectTimeoutMs: Math.min(2_000, config.SHADOW_TIMEOUT_MS),
-    timeoutMs: config.SHADOW_TIMEOUT_MS,
-    maxInFlight: config.SHADOW_MAX_IN_FLIGHT,
-    bodyCap: config.SHADOW_BODY_CAP_BYTES,
+  const windows = new PairWindows({ windowMs: config.JUDGE_WINDOW_MS, maxPairs: config.JUDGE_MAX_PAIRS });
+  const calibrator = new NoiseCalibrator();
+  // The gauges read the link at scrape time (it is created just below).
+  const metrics = new ShadowMetrics(registry, { inFlight: () => mirror.inFlight, queueDepth: () => mirror.queued });
+  const onEvent = (e: FromWorker): void => {
+    const m = metrics;
+    switch (e.t) {
+      case 'pair':
+        if (e.mirror !== null) m.mirror(e.route, e.side, e.mirror);
+        if (e.comparison !== null) {
+          m.comparison(e.route, e.comparison);
+          if (e.comparison.sample !== null) windows.add(e.route, e.comparison.sample, e.comparison.at);
+        }
+        break;
+      case 'sample':
+        windows.add(e.route, e.sample, e.at);
+        break;
+      case 'compared':
+        m.comparison(e.route, e);
+        break;
+      case 'noise':
+        calibrator.observe(e.route, e.diffs);
+        m.calibrated(e.route);
+        break;
+      case 'skip':
+        m.skip(e.route, e.reason);
+        break;
+      case 'written':
+        m.written.inc(e.count);
+        break;
+      case 'dropped':
+        m.dropped.inc({ reason: e.reason }, e.count);
+        break;
+      case 'raised':
+        m.raised(e.operation);
+        break;
+      case 'log':
+        logger.log(e.level, e.message, e.meta);
+        break;
+      default:
+        break;
+    }
+  };
+  // Mirrors, comparison and recording run on the shadow worker thread, off the clients' event loop.
+  const mirror = new ShadowLink({
+    init: {
+      mirror: {
+        connections: config.SHADOW_CONNECTIONS,
+        connectTimeoutMs: Math.min(2_000, config.SHADOW_TIMEOUT_MS),
+        timeoutMs: config.SHADOW_TIMEOUT_MS,
+        // The serving thread holds the budget; the worker's own bound also covers calibration requests.
+        maxInFlight: config.SHADOW_MAX_IN_FLIGHT * 2,
+        bodyCap: config.SHADOW_BODY_CAP_BYTES,
+      },
+      databaseUrl: config.DATABASE_URL ?? null,
+      recorder: { maxQueue: config.RECORDER_QUEUE_MAX, batchSize: config.RECORDER_BATCH_SIZE, flushMs: config.RECORDER_FLUSH_MS },
+      sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
+      nice: config.SHADOW_WORKER_NICE,
+    },
+    budget: config.SHADOW_MAX_IN_FLIGHT,
+    logger,
+    onEvent,
   });
-  closer.add('shadow mirror pools', () => mirror.close());
+  closer.add('shadow worker', () => mirror.close());
+  if (!(await mirror.ready())) logger.error('the shadow worker did not start in time; mirroring resumes when it does');
 
   let pool: PgPool | null = null;
-  let recorder: ComparisonRecorder | null = null;
   let schemaReady = false;
-  const metrics = new ShadowMetrics(registry, { inFlight: () => mirror.inFlight, queueDepth: () => recorder?.depth ?? 0 });
 
   if (config.DATABASE_URL) {
     const pg = createPgPool(config.DATABASE_URL, logger, { max: 4, connectionTimeoutMillis: 2_000, statementTimeoutMillis: 10_000, applicationName: 'proxy-comparisons' });
@@ -171,6 +226,7 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
       try {
         const applied = await migrateReportSchema(pg);
         schemaReady = true;
+        mirror.setSchemaReady(true);
         if (applied.length) logger.info('comparison schema migrated', { versions: applied });
       } catch (err) {
         logger.warn('comparison schema not migrated (database unavailable?); retrying, records are dropped meanwhile', { error: (err as Error).message });
@@ -182,18 +238,6 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
     closer.add('comparison schema retry', () => {
       if (retry) clearTimeout(retry);
     });
-    const rec = new ComparisonRecorder({
-      pool: pg,
-      logger,
-      maxQueue: config.RECORDER_QUEUE_MAX,
-      batchSize: config.RECORDER_BATCH_SIZE,
-      flushMs: config.RECORDER_FLUSH_MS,
-      ready: () => schemaReady,
-      onDrop: (reason, count) => metrics.dropped.inc({ reason }, count),
-      onWritten: (count) => metrics.written.inc(count),
-    });
-    recorder = rec;
-    closer.add('comparison recorder', () => rec.close());
     const purger = new RetentionPurger({
       pool: pg,
       logger,
@@ -206,16 +250,13 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
     closer.add('retention purger', () => purger.close());
   }
 
-  const windows = new PairWindows({ windowMs: config.JUDGE_WINDOW_MS, maxPairs: config.JUDGE_MAX_PAIRS });
-  const calibrator = new NoiseCalibrator();
-  const pipeline = new PairPipeline({ windows, recorder, calibrator, metrics, logger, now, sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES });
   const tap = new ShadowTap({
     routes: () => core.routes.current,
     gate,
     settings,
-    mirror,
-    pipeline,
+    link: mirror,
     metrics,
+    now,
     logger,
     requestBodyCap: config.SHADOW_BODY_CAP_BYTES,
     responseBodyCap: config.SHADOW_BODY_CAP_BYTES,
@@ -367,13 +408,14 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
         mirrorsInFlight: mirror.inFlight,
         mirrorBudget: mirror.capacity,
         timeoutMs: config.SHADOW_TIMEOUT_MS,
-        recorder: pool === null ? { configured: false } : { configured: true, schemaReady, queued: recorder?.depth ?? 0 },
+        worker: { running: mirror.running, restarts: mirror.restarts },
+        recorder: pool === null ? { configured: false } : { configured: true, schemaReady, queued: mirror.queued },
       },
     }),
   ];
 
   return {
-    subsystem: { replicaId, store, controller, windows, calibrator, recorder, pool, mirror, metrics, settings, schemaReady: () => schemaReady },
+    subsystem: { replicaId, store, controller, windows, calibrator, pool, mirror, metrics, settings, schemaReady: () => schemaReady },
     hooks: { gate, tap, adminRoutes, statusSections },
   };
 }

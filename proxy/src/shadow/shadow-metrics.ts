@@ -23,6 +23,7 @@ export type SkipReason =
   | 'not-idempotent'
   | 'request-too-large'
   | 'budget'
+  | 'worker-down'
   | 'aborted'
   | 'serving-failed';
 
@@ -86,7 +87,7 @@ export class ShadowMetrics {
     this.mirrors.inc({ route, target, result });
   }
 
-  comparison(route: string, result: ComparisonResult): void {
+  comparison(route: string, result: Pick<ComparisonResult, 'outcome' | 'reason'>): void {
     this.comparisons.inc({ route, outcome: result.outcome, reason: result.reason ?? '' });
   }
 

@@ -5,14 +5,16 @@
  *   candidate serves (live mode)     -> it is mirrored to legacy, so comparison goes on
  *   sampled for calibration          -> legacy is asked a second time too (noise learning)
  *
- * When the serving answer and the mirrored one are both complete, the pair goes to the pipeline
- * (compare -> judge window -> recorder). The client never waits for any of it:
- * - the mirror is dispatched right after the serving request (a microtask after `requestEnd`), in
- *   parallel with it: both sides then answer the same request at the same moment, under the same
- *   load, which is what a *paired* latency test needs, and the request body is already complete.
- *   The client's bytes are relayed by the core as they come; the tap only copies them (capped).
- * - the mirror has its own pools, a timeout and a concurrency budget; past the budget the request
- *   is not mirrored (counted as `budget`), nothing queues.
+ * On the serving thread the tap only decides and copies: the mirror itself, the comparison and
+ * the recording run on the shadow worker thread (ShadowLink -> shadow-worker.ts), so none of it
+ * takes the clients' event loop. The client never waits for any of it:
+ * - the mirror request is handed over right after the serving request was dispatched (a microtask
+ *   after `requestEnd`), so both sides answer the same request at about the same moment, under the
+ *   same load, which is what a *paired* latency test needs. The client's bytes are relayed by the
+ *   core as they come; the tap only copies them (capped).
+ * - a bounded budget of exchanges in the worker's hands (synchronous check); past it the request
+ *   is not mirrored (counted as `budget`; `worker-down` while the worker restarts), nothing queues.
+ *   The worker's mirror has its own pools and a timeout.
  * - only idempotent routes are mirrored, or routes that allow it for requests carrying an
  *   `Idempotency-Key`; request bodies over the cap are not mirrored (`request-too-large`).
  * Mirrored requests carry `X-Shadow-Request: 1` and the client's X-Request-ID.
@@ -22,9 +24,9 @@ import type { Logger } from '@smp/platform';
 import type { Observation } from '../compare/comparator.js';
 import type { CandidateGate, ExchangeObserver, ExchangeStart, ExchangeTap, Target } from '../exchange.js';
 import { rewritePath, type Route, type RouteTable, type UpstreamRef } from '../routing/route-table.js';
-import type { MirrorClient } from './mirror-client.js';
-import type { PairPipeline } from './pair-pipeline.js';
+import type { MirrorRequest } from './mirror-client.js';
 import type { RouteSettingsCache } from './route-settings.js';
+import type { ShadowLink } from './shadow-link.js';
 import type { ShadowMetrics, SkipReason } from './shadow-metrics.js';
 
 export interface ShadowTapOptions {
@@ -32,9 +34,11 @@ export interface ShadowTapOptions {
   routes: () => RouteTable;
   gate: CandidateGate;
   settings: RouteSettingsCache;
-  mirror: MirrorClient;
-  pipeline: PairPipeline;
+  /** The shadow worker: budget, mirrors, comparison and recording happen there. */
+  link: ShadowLinkPort;
   metrics: ShadowMetrics;
+  /** Wall clock (ms): the pair's time in records and the judge's windows. */
+  now: () => number;
   logger: Logger;
   /** Bytes of the request body copied for the mirror; larger requests are not mirrored. */
   requestBodyCap: number;
@@ -43,6 +47,9 @@ export interface ShadowTapOptions {
   /** Randomness for calibration sampling (injected for tests). */
   random?: () => number;
 }
+
+/** What the tap needs of the shadow worker's link (ShadowLink). */
+export type ShadowLinkPort = Pick<ShadowLink, 'tryAcquire' | 'release' | 'start' | 'served' | 'cancel' | 'running'>;
 
 /** Headers never copied to a mirrored request (undici sets its own; the id and marker are ours). */
 const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-shadow-request', 'expect']);
@@ -74,8 +81,8 @@ export class ShadowTap implements ExchangeTap {
       metrics.skip(route.id, skip);
       return null;
     }
-    if (!this.options.mirror.tryAcquire()) {
-      metrics.skip(route.id, 'budget');
+    if (!this.options.link.tryAcquire()) {
+      metrics.skip(route.id, this.options.link.running ? 'budget' : 'worker-down');
       return null;
     }
     const settings = this.options.settings.get(route);
@@ -118,7 +125,7 @@ function hasValue(v: string | string[] | undefined): boolean {
 
 const EMPTY = Buffer.alloc(0);
 
-/** One mirrored exchange: collects both sides, hands the pair over once both are complete. */
+/** One mirrored exchange: copies the request (capped) for the mirror and the serving answer for the worker. */
 class ShadowExchange implements ExchangeObserver {
   private requestChunks: Buffer[] = [];
   private requestSize = 0;
@@ -127,15 +134,12 @@ class ShadowExchange implements ExchangeObserver {
   private responseChunks: Buffer[] = [];
   private responseSize = 0;
   private responseTruncated = false;
-  private serving: Observation | null = null;
-  private mirrored: Observation | null = null;
-  private secondary: Observation | null = null;
-  private cancelMirror: (() => void) | null = null;
-  private cancelSecondary: (() => void) | null = null;
-  /** Holding the mirror slot taken in begin() and not yet handed to a request. */
+  /** The worker's id for this exchange, once the mirror was handed over. */
+  private id: number | null = null;
+  /** The serving side completed before the mirror was handed over (an upstream answering early). */
+  private early: Observation | null = null;
+  /** Holding the mirror slot taken in begin() and not yet handed to the worker. */
   private holdsSlot = true;
-  private paired = false;
-  private calibrated = false;
   private dead = false;
 
   constructor(
@@ -163,28 +167,15 @@ class ShadowExchange implements ExchangeObserver {
   }
 
   private sendMirrors(): void {
-    if (this.dead) return;
-    const { mirror, metrics } = this.tap.opts;
+    if (this.dead || this.id !== null) return;
     const body = this.requestChunks.length === 0 ? null : this.requestChunks.length === 1 ? this.requestChunks[0] : Buffer.concat(this.requestChunks, this.requestSize);
     this.requestChunks = [];
-    const request = this.request(this.mirrorSide, body);
     this.holdsSlot = false;
-    this.cancelMirror = mirror.send(request, (o) => {
-      this.cancelMirror = null;
-      metrics.mirror(this.route.id, this.mirrorSide, o.status === null ? (o.error ?? 'error') : 'answered');
-      this.mirrored = o;
-      this.settle();
-    });
-    if (this.calibrate && mirror.tryAcquire()) {
-      this.cancelSecondary = mirror.send(this.request('legacy', body), (o) => {
-        this.cancelSecondary = null;
-        this.secondary = o;
-        this.settle();
-      });
-    }
+    this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body), this.calibrate ? this.request('legacy', body) : null);
+    if (this.early !== null) this.hand(this.early);
   }
 
-  private request(side: Target, body: Buffer | null) {
+  private request(side: Target, body: Buffer | null): MirrorRequest {
     const upstream = side === 'candidate' ? this.route.candidate! : this.route.legacy;
     const target = this.tap.target(upstream);
     const headers: string[] = [];
@@ -224,7 +215,7 @@ class ShadowExchange implements ExchangeObserver {
     if (this.dead) return;
     const chunks = this.responseChunks;
     this.responseChunks = [];
-    this.serving = Object.freeze({
+    this.served({
       status: this.status,
       error: null,
       latencyMs,
@@ -232,7 +223,6 @@ class ShadowExchange implements ExchangeObserver {
       body: this.responseTruncated ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.responseSize),
       truncated: this.responseTruncated,
     });
-    this.settle();
   }
 
   abort(reason: string): void {
@@ -241,11 +231,40 @@ class ShadowExchange implements ExchangeObserver {
     // candidate's side of this pair; the legacy mirror already in flight is the other side.
     if (this.start.decision.target === 'candidate' && reason.startsWith('candidate-')) {
       const latencyMs = Number(process.hrtime.bigint() - this.start.startedAt) / 1e6;
-      this.serving = Object.freeze({ status: null, error: reason.slice('candidate-'.length), latencyMs, headers: {}, body: EMPTY, truncated: false });
-      this.settle();
+      this.served({ status: null, error: reason.slice('candidate-'.length), latencyMs, headers: {}, body: EMPTY, truncated: false });
       return;
     }
     this.drop(reason.startsWith('upstream-') ? 'serving-failed' : 'aborted');
+  }
+
+  private served(serving: Observation): void {
+    if (this.id === null) {
+      this.early = serving;
+      return;
+    }
+    this.hand(serving);
+  }
+
+  /** The serving side goes to the worker, which pairs it with the mirror's answer; this side is done. */
+  private hand(serving: Observation): void {
+    this.dead = true;
+    this.early = null;
+    const { link, settings, now } = this.tap.opts;
+    const decision = this.start.decision;
+    link.served(
+      this.id!,
+      serving,
+      {
+        mode: decision.target === 'candidate' ? 'live' : 'shadow',
+        method: this.start.method,
+        requestId: this.start.requestId,
+        livePercent: decision.livePercent,
+        shadowPercent: decision.shadowPercent,
+        at: now(),
+      },
+      settings.get(this.route),
+      this.route.id,
+    );
   }
 
   private drop(reason: SkipReason): void {
@@ -254,42 +273,11 @@ class ShadowExchange implements ExchangeObserver {
     this.tap.opts.metrics.skip(this.route.id, reason);
     this.requestChunks = [];
     this.responseChunks = [];
+    this.early = null;
     if (this.holdsSlot) {
       this.holdsSlot = false;
-      this.tap.opts.mirror.release();
+      this.tap.opts.link.release();
     }
-    this.cancelMirror?.();
-    this.cancelSecondary?.();
-  }
-
-  private settle(): void {
-    if (this.dead || this.serving === null) return;
-    const { pipeline } = this.tap.opts;
-    if (this.secondary !== null && !this.calibrated) {
-      this.calibrated = true;
-      pipeline.calibrate(this.route.id, this.serving, this.secondary);
-    }
-    if (this.mirrored !== null && !this.paired) {
-      this.paired = true;
-      const live = this.start.decision.target === 'candidate';
-      pipeline.process({
-        routeId: this.route.id,
-        mode: live ? 'live' : 'shadow',
-        method: this.start.method,
-        requestId: this.start.requestId,
-        livePercent: this.start.decision.livePercent,
-        shadowPercent: this.start.decision.shadowPercent,
-        legacy: live ? this.mirrored : this.serving,
-        candidate: live ? this.serving : this.mirrored,
-        rules: this.tap.opts.settings.get(this.route).compare,
-      });
-    }
-    // Done when the pair went out and no calibration answer is still awaited.
-    if (this.paired && this.cancelSecondary === null) {
-      this.dead = true;
-      this.serving = null;
-      this.mirrored = null;
-      this.secondary = null;
-    }
+    if (this.id !== null) this.tap.opts.link.cancel(this.id);
   }
 }

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Worker } from 'node:worker_threads';
+import { createTestDatabase, eventually, type TestDatabase } from '@smp/platform/testkit';
+import { ROUTE, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
+
+/** Nice value of one thread of this process (field 19 of /proc/self/task/<tid>/stat). */
+function threadNice(tid: string): number {
+  const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+  // The command name may hold spaces: fields are counted after its closing parenthesis.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+}
+
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').map(threadNice);
+}
+
+async function metric(h: ShadowHarness, name: string, labels: Record<string, string>): Promise<number> {
+  const res = await h.adminGet('/metrics');
+  const line = res.text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('the shadow worker thread (mirrors, comparison and recording off the serving event loop)', function () {
+  this.timeout(60_000);
+  let db: TestDatabase;
+  let h: ShadowHarness | null = null;
+
+  before(async function () {
+    db = await createTestDatabase('proxy_shadow_worker');
+  });
+  afterEach(async function () {
+    await h?.close();
+    h = null;
+  });
+  after(async function () {
+    await db.drop();
+  });
+
+  it('a worker that dies is restarted: clients are never failed, its budget is freed, mirroring and recording resume', async function () {
+    h = await startShadowHarness({ env: { DATABASE_URL: db.url, SHADOW_TIMEOUT_MS: '5000' }, legacy: { delayMs: 1 }, candidate: { delayMs: 200 } });
+    const link = h.sub.mirror;
+    // Mirrors in flight (the candidate answers in 200 ms) when the worker is killed.
+    const during = h.predict(40, 8);
+    await eventually(() => assert.ok(link.inFlight > 0, 'mirrors in flight'));
+    await (link as unknown as { worker: Worker }).worker.terminate();
+    const served = await during;
+    assert.ok(
+      served.every((r) => r.status === 200 && r.servedBy === 'legacy'),
+      'every client got the legacy answer',
+    );
+    await eventually(() => assert.equal(link.restarts, 1));
+    await eventually(() => assert.equal(link.running, true), 5_000);
+    assert.equal(link.inFlight, 0, 'the dead worker’s slots were written off');
+    assert.equal((await h.adminGet('/status')).json.shadow.worker.restarts, 1);
+
+    const before = h.sub.windows.added(ROUTE);
+    await h.predict(20, 4, 100);
+    await eventually(() => assert.ok(h!.sub.windows.added(ROUTE) >= before + 20, 'pairs reach the judge again'));
+    await link.flushRecords();
+    const { rows } = await h.sub.pool!.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE route = $1', [ROUTE]);
+    assert.ok(rows[0].n >= 20, `records written after the restart: ${rows[0].n}`);
+  });
+
+  it('while no worker runs, requests are served and not mirrored (counted as worker-down)', async function () {
+    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '64' } });
+    const link = h.sub.mirror as unknown as { worker: Worker; options: { restartMs?: number } };
+    link.options.restartMs = 60_000;
+    await link.worker.terminate();
+    await eventually(() => assert.equal(h!.sub.mirror.running, false));
+    const res = await h.predict(10, 2);
+    assert.ok(res.every((r) => r.status === 200));
+    assert.equal(await metric(h, 'proxy_shadow_skipped_total', { route: ROUTE, reason: 'worker-down' }), 10);
+  });
+
+  it('runs at the configured niceness (SHADOW_WORKER_NICE), the serving thread unchanged', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const before = threadNices().filter((n) => n === 7).length;
+    h = await startShadowHarness({ env: { SHADOW_WORKER_NICE: '7' } });
+    assert.equal(threadNices().filter((n) => n === 7).length, before + 1, 'one thread (the worker) at nice 7');
+    assert.equal(threadNice(String(process.pid)), 0, 'the main thread keeps its priority');
+  });
+
+  it('close() writes what the worker had queued before the proxy stops', async function () {
+    h = await startShadowHarness({ env: { DATABASE_URL: db.url, RECORDER_FLUSH_MS: '600000', RECORDER_BATCH_SIZE: '100000' } });
+    const pool = h.sub.pool!;
+    const { rows: r0 } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons');
+    await h.predict(30, 4, 1_000);
+    await h.pairs(30);
+    const check = (await import('pg')).default;
+    const client = new check.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await h.close();
+      h = null;
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons');
+      assert.equal(rows[0].n - r0[0].n, 30);
+    } finally {
+      await client.end();
+    }
+  });
+});
