@@ -15,8 +15,10 @@
  * request with `X-Migrate-Variant-Payload` (see variants/model-variant.ts).
  */
 import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
 import {
   acceptedApiKeys,
+  ApiKeyVerifier,
   createApiKeyAuth,
   createHttpApp,
   finishHttpApp,
@@ -27,11 +29,12 @@ import {
   type AppDeps,
 } from '@smp/platform';
 import type { ModelRegistry, ModelVersionMeta } from '@smp/ml/contract';
+import { GBDT_KIND } from '@smp/ml/registry/model-registry';
 import { latestModelOperation, listModelsOperation, modelVersionsOperation } from '@smp/ml/service/models';
 import { predictOperation } from '@smp/ml/service/predict';
 import { predictRequestSchema } from '@smp/ml/service/schemas';
-import type { Express } from 'express';
 import type { Config } from './config.js';
+import { PREDICT_PATH, withFastPredict } from './fast-predict.js';
 import { createOnnxModelStore } from './scoring/onnx-model-store.js';
 import { onnxScorer } from './scoring/onnx-scorer.js';
 import { VARIANT_HEADER, variantDecision } from './variants/model-variant.js';
@@ -51,7 +54,12 @@ export interface PredictionDeps extends AppDeps<Config> {
   newId?: () => string;
 }
 
-export function createApp(deps: PredictionDeps): Express {
+/**
+ * The service's request listener: the express app, with the common predict requests answered by
+ * the lean path of fast-predict.ts ahead of it (same bytes, a fraction of the cost). Resolves once
+ * the classifiers' "auto" versions are warm (see `warmUp`), so the first requests do not pay for it.
+ */
+export async function createApp(deps: PredictionDeps): Promise<http.RequestListener> {
   const { config, logger, modelRegistry: registry } = deps;
   const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry });
   app.use(legacyBodyReaders());
@@ -95,11 +103,12 @@ export function createApp(deps: PredictionDeps): Express {
     });
   });
 
-  app.post('/api/v1/ml/predict', auth, async (req, res) => {
-    const body = parseBody(predictRequestSchema, req.body);
+  /** The predict route's work after the key check: validate, apply a variant, score. */
+  const predict = async (headers: http.IncomingHttpHeaders, rawBody: unknown) => {
+    const body = parseBody(predictRequestSchema, rawBody);
     let request = body;
     let resolver: Pick<ModelRegistry, 'resolveVersion'> = registry;
-    const decision = variantDecision(req.headers[VARIANT_HEADER], body.model_name, body.model_version);
+    const decision = variantDecision(headers[VARIANT_HEADER], body.model_name, body.model_version);
     if (decision.kind === 'apply') {
       const meta = await registry.resolveVersion(body.model_name, decision.version);
       if (meta) {
@@ -114,7 +123,11 @@ export function createApp(deps: PredictionDeps): Express {
     } else if (decision.kind !== 'none') {
       variants.inc({ outcome: decision.kind });
     }
-    const result = await predictOperation(request, { registry: resolver, scorer, now, newId });
+    return predictOperation(request, { registry: resolver, scorer, now, newId });
+  };
+
+  app.post(PREDICT_PATH, auth, async (req, res) => {
+    const result = await predict(req.headers, req.body);
     res.setHeader(RUNTIME_HEADER, RUNTIME);
     res.json(result);
   });
@@ -131,5 +144,43 @@ export function createApp(deps: PredictionDeps): Express {
     res.json(await latestModelOperation(String(req.params.name), { registry }));
   });
 
-  return finishHttpApp(app, { logger });
+  finishHttpApp(app, { logger });
+  await warmUp({ registry, store, logger });
+  return withFastPredict({
+    app,
+    logger,
+    registry: deps.registry,
+    verifier: new ApiKeyVerifier(acceptedApiKeys(config), config.ALLOW_ANONYMOUS_API_ACCESS),
+    predict,
+    successHeaders: { [RUNTIME_HEADER]: RUNTIME },
+  });
+}
+
+/**
+ * Before serving: for every registered classifier, its "auto" version's ONNX session is loaded
+ * (exported first when model.onnx is missing, as on a first request) and its TreeSHAP tables are
+ * built (~150 ms for ai4i v2), which the first explained request would otherwise wait for. Other
+ * versions still load on first use. A model that fails here is logged and left to the first
+ * request, which then answers the error as before.
+ */
+export async function warmUp(deps: { registry: ModelRegistry; store: ReturnType<typeof createOnnxModelStore>; logger: PredictionDeps['logger'] }): Promise<void> {
+  const { registry, store, logger } = deps;
+  let models: Awaited<ReturnType<ModelRegistry['listModels']>>;
+  try {
+    models = await registry.listModels();
+  } catch (err) {
+    logger.warn('model registry not readable at start, nothing warmed up', { dir: registry.dir, error: (err as Error).message });
+    return;
+  }
+  for (const { name } of models) {
+    const meta = await registry.resolveVersion(name, 'auto').catch(() => undefined);
+    if (!meta || meta.kind !== GBDT_KIND) continue;
+    try {
+      await store.classifier(meta);
+      const classifier = await registry.loadClassifier(meta.name, meta.version);
+      classifier.shap(new Array<number>(meta.feature_names.length).fill(0));
+    } catch (err) {
+      logger.warn('could not warm up a model, it loads on its first request', { model_name: meta.name, model_version: meta.version, error: (err as Error).message });
+    }
+  }
 }

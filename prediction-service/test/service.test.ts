@@ -112,6 +112,22 @@ describe('prediction-service on a live registry', function () {
     assert.match(metrics.text, /prediction_onnx_sessions_loaded_total\{source="exported"[^}]*\} 3\n/);
   });
 
+  it('answers 40 concurrent predicts (one onnxruntime batch per loop turn) exactly as it answers each alone', async function () {
+    const bodies = Array.from({ length: 40 }, (_, i) => ({
+      model_name: CLASSIFIER,
+      model_version: i % 3 === 0 ? '2' : 'auto',
+      features: { ...HEALTHY, Torque_Nm: 20 + i * 1.7, Tool_wear_min: 5 * i, Type: ['L', 'M', 'H'][i % 3] },
+      explain: i % 4 !== 0,
+    }));
+    const strip = (json: Record<string, unknown>) => ({ ...json, timestamp: undefined, request_id: undefined });
+    const together = await Promise.all(bodies.map((b) => predict(b)));
+    for (let i = 0; i < bodies.length; i++) {
+      const alone = await predict(bodies[i]);
+      assert.equal(together[i].status, 200, together[i].text);
+      assert.deepEqual(strip(together[i].json), strip(alone.json), `request ${i}`);
+    }
+  });
+
   it('answers /health with status "ok", model_registry "accessible" and a microsecond timestamp', async function () {
     const res = await http(`${service.url}/health`);
     assert.equal(res.status, 200);

@@ -36,6 +36,8 @@ export interface OnnxModelStoreOptions {
 /** Sessions by name and version; `close()` releases every native session. */
 export interface OnnxModelStore {
   classifier(meta: ModelVersionMeta): Promise<OnnxClassifier>;
+  /** The session `classifier(meta)` would give when it is loaded already, else undefined (no load started). */
+  loaded(meta: ModelVersionMeta): OnnxClassifier | undefined;
   /** Versions with a live (or loading) session. */
   readonly size: number;
   close(): Promise<void>;
@@ -43,7 +45,7 @@ export interface OnnxModelStore {
 
 export function createOnnxModelStore(options: OnnxModelStoreOptions): OnnxModelStore {
   const { registry, logger } = options;
-  const sessions = new Map<string, { createdAt: string; session: Promise<OnnxClassifier> }>();
+  const sessions = new Map<string, { createdAt: string; session: Promise<OnnxClassifier>; ready?: OnnxClassifier }>();
   let closed = false;
 
   const readOrExport = async (meta: ModelVersionMeta): Promise<{ bytes: Uint8Array; source: OnnxSource }> => {
@@ -103,9 +105,18 @@ export function createOnnxModelStore(options: OnnxModelStoreOptions): OnnxModelS
       if (entry && entry.createdAt === meta.created_at) return entry.session;
       if (entry) retire(entry.session);
       const session = load(meta);
-      sessions.set(key, { createdAt: meta.created_at, session });
-      session.catch(() => sessions.get(key)?.session === session && sessions.delete(key));
+      const created = { createdAt: meta.created_at, session, ready: undefined as OnnxClassifier | undefined };
+      sessions.set(key, created);
+      session.then(
+        (model) => (created.ready = model),
+        () => sessions.get(key)?.session === session && sessions.delete(key),
+      );
       return session;
+    },
+    loaded(meta) {
+      if (closed) return undefined;
+      const entry = sessions.get(`${meta.name}\u0000${meta.version}`);
+      return entry && entry.createdAt === meta.created_at ? entry.ready : undefined;
     },
     get size() {
       return sessions.size;
