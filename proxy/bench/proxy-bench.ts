@@ -137,9 +137,10 @@ function hasNginx(): boolean {
 
 /**
  * nginx as a child process with a generated config: upstream `bench` (keepalive pool) in front of
- * `upstreamUrl`, the given `location` blocks, 1 worker by default; null when nginx is not installed.
+ * `upstreamUrl`, the given `location` blocks (and extra `upstream` blocks), 1 worker by default;
+ * null when nginx is not installed.
  */
-export async function startNginx(upstreamUrl: string, workDir: string, options: { name: string; locations: string }): Promise<RunningTarget | null> {
+export async function startNginx(upstreamUrl: string, workDir: string, options: { name: string; locations: string; upstreams?: string }): Promise<RunningTarget | null> {
   if (!hasNginx()) return null;
   const port = await freePort();
   const prefix = path.join(workDir, options.name);
@@ -158,6 +159,7 @@ http {
   client_body_temp_path ${prefix}/body; proxy_temp_path ${prefix}/proxy;
   fastcgi_temp_path ${prefix}/fastcgi; uwsgi_temp_path ${prefix}/uwsgi; scgi_temp_path ${prefix}/scgi;
   upstream bench { server ${new URL(upstreamUrl).host}; keepalive 128; }
+  ${options.upstreams ?? ''}
   server {
     listen 127.0.0.1:${port};
     ${options.locations}

@@ -2,10 +2,12 @@
  * `node proxy/dist/bench/shadow-bench.js`: the price of shadowing, in one run on one upstream.
  *
  *   proxy          this proxy, every flag off (pass-through): the baseline for client p99
- *   proxy-shadow   this proxy with `migrate.bench.shadow` at 100%: every request is also mirrored,
- *                  compared (ml-predict-style rules) and recorded in PostgreSQL (a throw-away
- *                  database), the judge running; legacy and candidate are the same upstream (A/A)
- *   nginx-mirror   nginx with `mirror` to the same upstream (the anchor: 10k RPS measured here)
+ *   proxy-shadow   this proxy with `migrate.bench.shadow` at 100%: every request is also mirrored
+ *                  to the candidate, compared (ml-predict-style rules) and recorded in PostgreSQL (a
+ *                  throw-away database), the judge running. Legacy and candidate are two processes
+ *                  of the same server (A/A), as in production where the candidate is its own service
+ *                  (one shared process would make clients queue behind mirrors in the upstream)
+ *   nginx-mirror   nginx with `mirror` to the candidate (the anchor: 10k RPS measured here)
  *
  * Prints RPS, p50/p99 at saturation (wrk, closed loop) and the issue's targets: proxy-shadow ≥ 1.6 ×
  * nginx-mirror, recorded pairs per second (≥ 5,000, counted in the database), and client p99 ≤ 1.3 ×
@@ -30,7 +32,7 @@ const BODY = JSON.stringify({ model_name: 'ai4i_classifier', features: { Air_tem
 const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 /** The bench proxy with 100% shadow, comparison rules for predict, recording to `databaseUrl` and an admin port. */
-async function startShadowProxy(upstreamUrl: string, workDir: string, databaseUrl: string): Promise<RunningTarget & { adminUrl: string }> {
+async function startShadowProxy(upstreamUrl: string, candidateUrl: string, workDir: string, databaseUrl: string): Promise<RunningTarget & { adminUrl: string }> {
   const adminPort = await freePort();
   const flags = {
     version: 2,
@@ -39,22 +41,23 @@ async function startShadowProxy(upstreamUrl: string, workDir: string, databaseUr
   const proxy = await startProxy(upstreamUrl, workDir, flags, {
     name: 'shadow',
     route: { compare: { ml: 'predict', ignore: ['request_id', 'timestamp'] } },
-    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '' },
+    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '', PREDICTION_URL: candidateUrl },
   });
   return { ...proxy, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
 
-/** nginx with `mirror`: every request also sent to the same upstream, marked as a shadow request. */
-function startNginxMirror(upstreamUrl: string, workDir: string): Promise<RunningTarget | null> {
+/** nginx with `mirror`: every request also sent to the candidate, marked as a shadow request. */
+function startNginxMirror(upstreamUrl: string, candidateUrl: string, workDir: string): Promise<RunningTarget | null> {
   return startNginx(upstreamUrl, workDir, {
     name: 'nginx-mirror',
+    upstreams: `upstream candidate { server ${new URL(candidateUrl).host}; keepalive 128; }`,
     locations: `location / {
       mirror /mirror; mirror_request_body on;
       proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection "";
     }
     location = /mirror {
       internal;
-      proxy_pass http://bench$request_uri; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_pass http://candidate$request_uri; proxy_http_version 1.1; proxy_set_header Connection "";
       proxy_set_header X-Shadow-Request 1;
     }`,
   });
@@ -71,13 +74,14 @@ async function fixedRate(url: string, rate: number, seconds: number): Promise<{ 
   const latencies: number[] = [];
   let errors = 0;
   const inFlight = new Set<Promise<void>>();
-  const tickMs = 5;
-  const perTick = (rate * tickMs) / 1_000;
-  let owed = 0;
+  const tickMs = 1;
+  // Owed requests follow the clock (timers fire late, never early), so bursts stay small.
+  const started = performance.now();
+  let sentSoFar = 0;
   const deadline = Date.now() + seconds * 1_000;
   while (Date.now() < deadline) {
-    owed += perTick;
-    for (; owed >= 1; owed--) {
+    const owed = Math.floor(((performance.now() - started) * rate) / 1_000) - sentSoFar;
+    for (let i = 0; i < owed; i++, sentSoFar++) {
       const t0 = process.hrtime.bigint();
       const p = pool
         .request({ path: target.pathname, method: 'POST', body: BODY, headers: { 'content-type': 'application/json', 'x-api-key': 'bench-client' } })
@@ -114,6 +118,17 @@ async function countPairs(url: string): Promise<number> {
   }
 }
 
+/** Wait (at most 30 s) until the proxy's comparison queue is empty. */
+async function drained(adminUrl: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const line = (await res.text()).split('\n').find((l) => l.startsWith('proxy_comparison_queue_depth'));
+    if (line !== undefined && Number(line.split(' ').at(-1)) === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function shadowMetrics(adminUrl: string): Promise<string> {
   const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   const text = await res.text();
@@ -131,6 +146,9 @@ async function main(): Promise<void> {
   const upstreamPort = await freePort();
   const upstream = await startChild(process.execPath, [path.join(HERE, 'bench-upstream.js'), String(upstreamPort)]);
   const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+  const candidatePort = await freePort();
+  const candidate = await startChild(process.execPath, [path.join(HERE, 'bench-upstream.js'), String(candidatePort)]);
+  const candidateUrl = `http://127.0.0.1:${candidatePort}`;
   const db = await createTestDatabase('proxy_shadow_bench');
   const results = new Map<string, LoadResult>();
   const rate = Number(process.env.BENCH_FIXED_RATE ?? 2_000);
@@ -153,7 +171,7 @@ async function main(): Promise<void> {
       await plain.stop();
     }
 
-    const shadow = await startShadowProxy(upstreamUrl, workDir, db.url);
+    const shadow = await startShadowProxy(upstreamUrl, candidateUrl, workDir, db.url);
     try {
       await load(shadow.url, 2);
       await new Promise((r) => setTimeout(r, 1_000)); // let the recorder drain the warm-up
@@ -165,13 +183,15 @@ async function main(): Promise<void> {
       pairsPerSecond = ((await countPairs(db.url)) - before) / elapsedS;
       results.set('proxy-shadow', r);
       report('proxy-shadow', r);
+      // The fixed-rate run starts once the saturated run's records are written, not during that backlog.
+      await drained(shadow.adminUrl);
       fixed.set('proxy-shadow', await fixedRate(shadow.url, rate, durationS));
       process.stdout.write(`${(await shadowMetrics(shadow.adminUrl)).replace(/^/gm, '    ')}\n`);
     } finally {
       await shadow.stop();
     }
 
-    const nginx = await startNginxMirror(upstreamUrl, workDir);
+    const nginx = await startNginxMirror(upstreamUrl, candidateUrl, workDir);
     if (nginx === null) process.stdout.write('nginx-mirror  skipped (nginx not installed)\n');
     else {
       try {
@@ -185,6 +205,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await upstream.stop();
+    await candidate.stop();
     await db.drop().catch(() => undefined);
     rmSync(workDir, { recursive: true, force: true });
   }

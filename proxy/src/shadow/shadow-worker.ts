@@ -32,6 +32,9 @@ function lowerPriority(nice: number): string | null {
   }
 }
 
+/** Minimum time between two event batches sent to the serving thread. */
+const EVENT_GAP_MS = 10;
+
 let events: FromWorker[] = [];
 let scheduled = false;
 let reportedQueue = 0;
@@ -48,9 +51,10 @@ const emit = (event: FromWorker): void => {
   events.push(event);
   if (!scheduled) {
     scheduled = true;
-    // Events are not urgent (counts, samples, freed budget): at most one message per 2 ms.
-    if (performance.now() - lastFlush >= 2) setImmediate(flush);
-    else setTimeout(flush, 2);
+    // Events are not urgent (counts, samples, freed budget): at most one message per 10 ms.
+    const wait = EVENT_GAP_MS - (performance.now() - lastFlush);
+    if (wait <= 0) setImmediate(flush);
+    else setTimeout(flush, Math.ceil(wait));
   }
 };
 const logger = forwardingLogger(emit);
