@@ -175,7 +175,12 @@ describe('automatic rollback through the real proxy (PostgreSQL for events)', fu
   }
 
   it('rolls back a candidate 3× slower (legacy 10 ms, candidate 30 ms) within the 3 configured windows, then sends it nothing', async function () {
-    h = await startShadowHarness({ legacy: { delayMs: 10 }, candidate: { delayMs: 30 }, env: { DATABASE_URL: db.url, ROLLBACK_WEBHOOK_URL: hook.url } });
+    // Windows of 100 pairs: no latency warm-up, or the first two would carry no latencies.
+    h = await startShadowHarness({
+      legacy: { delayMs: 10 },
+      candidate: { delayMs: 30 },
+      env: { DATABASE_URL: db.url, ROLLBACK_WEBHOOK_URL: hook.url, SHADOW_LATENCY_WARMUP_PAIRS: '0' },
+    });
     const decisions = await windows(h, 5, 100);
     assert.deepEqual(
       decisions.map((d) => d.action),

@@ -81,6 +81,21 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
     assert.equal(threadNice(String(process.pid)), 0, 'the main thread keeps its priority');
   });
 
+  it('the first SHADOW_LATENCY_WARMUP_PAIRS pairs reach the judge without latencies; comparisons and records keep them', async function () {
+    h = await startShadowHarness({ env: { DATABASE_URL: db.url, SHADOW_LATENCY_WARMUP_PAIRS: '25' } });
+    const timed = async () =>
+      (await h!.sub.pool!.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE legacy_latency_ms > 0 AND candidate_latency_ms > 0')).rows[0].n;
+    const before = await timed();
+    await h.predict(60, 4, 2_000);
+    await h.pairs(60);
+    const samples = h.sub.windows.snapshot(ROUTE, h.clock.now + 1);
+    assert.equal(samples.length, 60);
+    assert.equal(samples.filter((s) => s.legacyLatencyMs === null && s.candidateLatencyMs === null).length, 25);
+    assert.equal(samples.filter((s) => s.outcome === 'match').length, 60, 'the warm-up pairs are compared as usual');
+    await h.sub.mirror.flushRecords();
+    assert.equal((await timed()) - before, 60, 'the records keep both latencies');
+  });
+
   it('close() writes what the worker had queued before the proxy stops', async function () {
     h = await startShadowHarness({ env: { DATABASE_URL: db.url, RECORDER_FLUSH_MS: '600000', RECORDER_BATCH_SIZE: '100000' } });
     const pool = h.sub.pool!;

@@ -19,6 +19,11 @@ export const shadowEnv = {
    * thread, reads high under CPU pressure, which the judge may count against it. Default 0.
    */
   SHADOW_WORKER_NICE: int(0, 0, 19),
+  /**
+   * After the shadow worker (re)starts, its first pairs reach the judge without latencies: its code
+   * and connections are cold, so the side it times would read slow. Comparisons and records count.
+   */
+  SHADOW_LATENCY_WARMUP_PAIRS: int(200, 0, 1_000_000),
   /** Keep-alive connections per upstream in the mirror's own pools. */
   SHADOW_CONNECTIONS: int(64, 1, 10_000),
   /** Request and response bytes copied for mirroring/comparison; larger ones are skipped / not compared. */

@@ -206,6 +206,7 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
       recorder: { maxQueue: config.RECORDER_QUEUE_MAX, batchSize: config.RECORDER_BATCH_SIZE, flushMs: config.RECORDER_FLUSH_MS },
       sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
       nice: config.SHADOW_WORKER_NICE,
+      latencyWarmupPairs: config.SHADOW_LATENCY_WARMUP_PAIRS,
     },
     budget: config.SHADOW_MAX_IN_FLIGHT,
     logger,

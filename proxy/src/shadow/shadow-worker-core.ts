@@ -44,6 +44,12 @@ export interface ShadowWorkerCoreOptions {
   emit: (event: FromWorker) => void;
   /** Exchanges the serving thread never finished are forgotten after this long. */
   staleMs?: number;
+  /**
+   * The first pairs after the worker starts reach the judge without latencies (their comparison
+   * counts, and records keep the real figures): a fresh thread runs cold code (JIT, new
+   * connections), so the candidate's side, timed here, would read slow for reasons of our own.
+   */
+  latencyWarmupPairs?: number;
 }
 
 const copy = (b: Buffer): Buffer => (b.length === 0 ? b : Buffer.from(b));
@@ -55,14 +61,21 @@ export class ShadowWorkerCore {
   private readonly sweeper: NodeJS.Timeout;
   /** The comparison being made (pipeline.process fills it through the sinks), reported with the pair. */
   private current: WireComparison | null = null;
+  private warmupLeft: number;
 
   constructor(private readonly options: ShadowWorkerCoreOptions) {
     const { emit } = options;
+    this.warmupLeft = options.latencyWarmupPairs ?? 0;
     this.pipeline = new PairPipeline({
       recorder: options.recorder,
       sampleBodyBytes: options.sampleBodyBytes,
       windows: {
-        add: (route, sample, at) => {
+        add: (route, timed, at) => {
+          let sample = timed;
+          if (this.warmupLeft > 0) {
+            this.warmupLeft--;
+            sample = { ...timed, legacyLatencyMs: null, candidateLatencyMs: null };
+          }
           if (this.current === null) emit({ t: 'sample', route, sample, at });
           else {
             this.current.sample = sample;

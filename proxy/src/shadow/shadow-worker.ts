@@ -77,7 +77,7 @@ if (init.databaseUrl !== null) {
     onWritten: (count) => emit({ t: 'written', count }),
   });
 }
-const core = new ShadowWorkerCore({ mirror: new MirrorClient(init.mirror), recorder, sampleBodyBytes: init.sampleBodyBytes, emit });
+const core = new ShadowWorkerCore({ mirror: new MirrorClient(init.mirror), recorder, sampleBodyBytes: init.sampleBodyBytes, emit, latencyWarmupPairs: init.latencyWarmupPairs });
 
 // Ready: the serving thread waits for this before it takes traffic.
 flush();

@@ -116,6 +116,8 @@ export interface WorkerInit {
   readonly databaseUrl: string | null;
   readonly recorder: { readonly maxQueue: number; readonly batchSize: number; readonly flushMs: number };
   readonly sampleBodyBytes: number;
+  /** Pairs after the worker's start whose latencies the judge does not see (ShadowWorkerCore). */
+  readonly latencyWarmupPairs: number;
   /** Niceness the worker thread sets on itself (0: none). */
   readonly nice: number;
 }
