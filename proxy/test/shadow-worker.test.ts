@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { createTestDatabase, eventually, type TestDatabase } from '@smp/platform/testkit';
-import { ROUTE, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
+import { metric, ROUTE, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
 /** Nice value of one thread of this process (field 19 of /proc/self/task/<tid>/stat). */
 function threadNice(tid: string): number {
@@ -13,12 +13,6 @@ function threadNice(tid: string): number {
 
 function threadNices(): number[] {
   return readdirSync('/proc/self/task').map(threadNice);
-}
-
-async function metric(h: ShadowHarness, name: string, labels: Record<string, string>): Promise<number> {
-  const res = await h.adminGet('/metrics');
-  const line = res.text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line ? Number(line.split(' ').at(-1)) : 0;
 }
 
 describe('the shadow worker thread (mirrors, comparison and recording off the serving event loop)', function () {

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { createTestDatabase, eventually, freePort, http, type TestDatabase } from '@smp/platform/testkit';
-import { percentile, ROUTE, shadowRoutes, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
-
-async function metric(h: ShadowHarness, name: string, labels: Record<string, string>): Promise<number> {
-  const res = await h.adminGet('/metrics');
-  const line = res.text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
+import { metric, percentile, ROUTE, shadowRoutes, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
 describe('shadow traffic through the real proxy', function () {
   this.timeout(90_000);

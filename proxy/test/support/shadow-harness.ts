@@ -179,6 +179,13 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
   return harness;
 }
 
+/** The value of one labelled series on the admin /metrics (0 when absent). */
+export async function metric(h: ShadowHarness, name: string, labels: Record<string, string>): Promise<number> {
+  const res = await h.adminGet('/metrics');
+  const line = res.text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 /** p-quantile of a list of numbers (sorted copy, nearest rank). */
 export function percentile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
