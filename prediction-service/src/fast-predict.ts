@@ -23,7 +23,7 @@
  */
 import type http from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
-import { API_KEY_HEADER, requestContext, requestIdFrom, statusClass, toHttpError, type ApiKeyVerifier, type Logger, type prom } from '@smp/platform';
+import { apiKeyOf, requestContext, requestIdFrom, statusClass, toHttpError, type ApiKeyVerifier, type Logger, type prom } from '@smp/platform';
 
 export const PREDICT_PATH = '/api/v1/ml/predict';
 
@@ -152,9 +152,7 @@ export function withFastPredict(options: FastPredictOptions): http.RequestListen
         unrouted.add(req);
         throw err;
       }
-      // apiKeyOf: the first value, an empty one counts as none.
-      const key = req.headers[API_KEY_HEADER];
-      verifier.verify((Array.isArray(key) ? key[0] : key) || undefined);
+      verifier.verify(apiKeyOf(req));
       const result = await predict(req.headers, body);
       send(res, requestId, 200, result, extra);
     } catch (err) {

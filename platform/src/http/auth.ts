@@ -75,7 +75,7 @@ export class ApiKeyVerifier {
 }
 
 /** The `X-API-Key` value of a request (first one if repeated), undefined when absent or empty. */
-export function apiKeyOf(req: Request): string | undefined {
+export function apiKeyOf(req: Pick<Request, 'headers'>): string | undefined {
   const raw = req.headers[API_KEY_HEADER];
   const value = Array.isArray(raw) ? raw[0] : raw;
   return value ? value : undefined;

@@ -93,10 +93,6 @@ export function onnxScorer(deps: { store: OnnxModelStore; registry: Pick<ModelRe
     const batches = [...open.values()];
     open.clear();
     for (const batch of batches) {
-      if (batch.items.length <= MAX_BATCH_ROWS) {
-        void runBatch(batch);
-        continue;
-      }
       for (let at = 0; at < batch.items.length; at += MAX_BATCH_ROWS) {
         void runBatch({ ...batch, items: batch.items.slice(at, at + MAX_BATCH_ROWS) });
       }

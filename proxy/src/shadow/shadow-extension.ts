@@ -162,12 +162,6 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
           if (e.comparison.sample !== null) windows.add(e.route, e.comparison.sample, e.comparison.at);
         }
         break;
-      case 'sample':
-        windows.add(e.route, e.sample, e.at);
-        break;
-      case 'compared':
-        m.comparison(e.route, e);
-        break;
       case 'noise':
         calibrator.observe(e.route, e.diffs);
         m.calibrated(e.route);

@@ -69,29 +69,27 @@ export class ShadowWorkerCore {
     this.pipeline = new PairPipeline({
       recorder: options.recorder,
       sampleBodyBytes: options.sampleBodyBytes,
+      // process() runs only inside settle(), which sets `current`: the comparison and the judge's
+      // sample travel with the pair's one event.
       windows: {
-        add: (route, timed, at) => {
+        add: (_route, timed, at) => {
+          if (this.current === null) return;
           let sample = timed;
           if (this.warmupLeft > 0) {
             this.warmupLeft--;
             sample = { ...timed, legacyLatencyMs: null, candidateLatencyMs: null };
           }
-          if (this.current === null) emit({ t: 'sample', route, sample, at });
-          else {
-            this.current.sample = sample;
-            this.current.at = at;
-          }
+          this.current.sample = sample;
+          this.current.at = at;
         },
       },
       // The serving thread feeds its calibrator and counts the calibration when the diffs arrive.
       calibrator: { observe: (route, diffs) => emit({ t: 'noise', route, diffs }) },
       metrics: {
-        comparison: (route, result) => {
-          if (this.current === null) emit({ t: 'compared', route, outcome: result.outcome, reason: result.reason });
-          else {
-            this.current.outcome = result.outcome;
-            this.current.reason = result.reason;
-          }
+        comparison: (_route, result) => {
+          if (this.current === null) return;
+          this.current.outcome = result.outcome;
+          this.current.reason = result.reason;
         },
         calibrated: () => undefined,
         raised: (operation) => emit({ t: 'raised', operation }),

@@ -86,8 +86,6 @@ export type FromWorker =
    * cancelled first) and, when the pair was compared, the comparison. One event per exchange.
    */
   | { readonly t: 'pair'; readonly id: number; readonly route: string; readonly side: Target; readonly mirror: string | null; readonly comparison: WireComparison | null }
-  | { readonly t: 'compared'; readonly route: string; readonly outcome: Outcome; readonly reason: NotComparedReason | null }
-  | { readonly t: 'sample'; readonly route: string; readonly sample: PairSample; readonly at: number }
   | { readonly t: 'noise'; readonly route: string; readonly diffs: readonly Diff[] }
   | { readonly t: 'skip'; readonly route: string; readonly reason: SkipReason }
   | { readonly t: 'raised'; readonly operation: string }
