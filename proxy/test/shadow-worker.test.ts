@@ -67,6 +67,18 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
     assert.equal(await metric(h, 'proxy_shadow_skipped_total', { route: ROUTE, reason: 'worker-down' }), 10);
   });
 
+  it('a slot taken just before the worker died is given back when the mirror cannot start', async function () {
+    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '4' } });
+    const link = h.sub.mirror;
+    (link as unknown as { options: { restartMs?: number } }).options.restartMs = 60_000;
+    assert.equal(link.tryAcquire(), true);
+    await (link as unknown as { worker: Worker }).worker.terminate();
+    await eventually(() => assert.equal(link.running, false));
+    assert.equal(link.inFlight, 1, 'the reserved slot survives the exit');
+    link.start(ROUTE, 'candidate', { origin: 'http://127.0.0.1:1', path: '/', method: 'GET', headers: [], body: null }, null);
+    assert.equal(link.inFlight, 0);
+  });
+
   it('runs at the configured niceness (SHADOW_WORKER_NICE), the serving thread unchanged', async function () {
     if (process.platform !== 'linux') this.skip();
     const before = threadNices().filter((n) => n === 7).length;

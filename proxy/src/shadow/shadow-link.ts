@@ -108,7 +108,9 @@ export class ShadowLink {
   start(routeId: string, mirrorSide: Target, mirror: MirrorRequest, secondary: MirrorRequest | null): number {
     const id = this.nextId++;
     if (this.worker === null) {
-      // The worker died between tryAcquire() and now: the slot was written off with it.
+      // The worker died between tryAcquire() and now: only started exchanges were written off with
+      // it, so this slot is given back here (served()/cancel() will not find the id).
+      this.release();
       return id;
     }
     this.started.add(id);
