@@ -12,6 +12,7 @@ import { http, type HttpResult } from '@smp/platform/testkit';
 import { parseConfig, start } from '../src/index.js';
 import { startMonolith, type MonolithControl } from './support/monolith.js';
 import { useModelFixture } from './support/model-fixture.js';
+import { prerequisiteMissing } from './support/prerequisite.js';
 
 const PREDICT = '/api/v1/ml/predict';
 const HEALTHY = { Air_temperature_K: 298.1, Process_temperature_K: 308.6, Rotational_speed_rpm: 1551, Torque_Nm: 42.8, Tool_wear_min: 108 };
@@ -98,8 +99,7 @@ describe('prediction-service answers exactly like the monolith', function () {
       const full = { ...env, MODEL_REGISTRY_DIR: models.fixture.dir };
       const monolith = await startMonolith(full);
       if (typeof monolith === 'string') {
-        console.log(`      skipped: ${monolith}`);
-        this.skip();
+        prerequisiteMissing(this, monolith);
       }
       apps.monolith = monolith;
       apps.service = await start({ config: parseConfig({ LOG_LEVEL: 'error', ...full }), port: 0, logger: silentLogger('prediction-service') });

@@ -12,6 +12,7 @@ import { exportRegistryOnnx } from '../src/onnx/registry-export.js';
 import { onnxTypes } from '../src/onnx/onnx-schema.js';
 import { checkerUnavailable, checkOnnxFiles } from './support/onnx-checker.js';
 import { CLASSIFIER, FOREST, useModelFixture, type ModelFixture } from './support/model-fixture.js';
+import { prerequisiteMissing } from './support/prerequisite.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli/export-onnx.js');
 
@@ -56,8 +57,7 @@ describe('ONNX export of a registry', function () {
   it('every exported model passes onnx.checker.check_model(full_check=True)', async function () {
     const reason = await checkerUnavailable();
     if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
+      prerequisiteMissing(this, reason);
     }
     const files = ['1', '2'].map((v) => fixture.registry.artifactPath(CLASSIFIER, v, 'model.onnx'));
     const out = await checkOnnxFiles(files);

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { onnxTypes } from '../src/onnx/onnx-schema.js';
 import { encodeTreeEnsembleClassifier, treeEnsembleClassifierModel } from '../src/onnx/tree-ensemble.js';
 import { checkerUnavailable, checkOnnxFiles } from './support/onnx-checker.js';
+import { prerequisiteMissing } from './support/prerequisite.js';
 
 describe('onnx.checker on exported models', function () {
   this.timeout(60_000);
@@ -17,8 +18,7 @@ describe('onnx.checker on exported models', function () {
   before(async function () {
     const reason = await checkerUnavailable();
     if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
+      prerequisiteMissing(this, reason);
     }
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'onnx-checker-'));
   });

@@ -22,6 +22,7 @@ import { createOnnxModelStore, type OnnxModelStore } from '../src/scoring/onnx-m
 import { onnxScorer } from '../src/scoring/onnx-scorer.js';
 import { parityVectors } from './support/feature-vectors.js';
 import { CLASSIFIER, createModelFixture, type ModelFixture } from './support/model-fixture.js';
+import { prerequisiteMissing } from './support/prerequisite.js';
 
 const VECTORS = { realistic: 8000, extreme: 2000, seed: 4242 };
 
@@ -106,8 +107,7 @@ describe('ONNX parity with the plain-TypeScript classifier (a copy of the reposi
     const source = defaultModelsDir();
     const found = (await openRegistry(source).listVersions(CLASSIFIER)) ?? [];
     if (found.length === 0) {
-      console.log(`      skipped: no ${CLASSIFIER} in ${source} (run \`npm run train\`)`);
-      this.skip();
+      prerequisiteMissing(this, `no ${CLASSIFIER} in ${source} (run \`npm run train\`)`);
     }
     // A copy: serving may export model.onnx into the registry, and a test must not touch the repository.
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'prediction-repo-models-'));
