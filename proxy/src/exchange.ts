@@ -53,6 +53,8 @@ export interface ExchangeStart {
   /** Client request headers (hop-by-hop already removed). */
   readonly headers: IncomingHttpHeaders;
   readonly requestId: string;
+  /** The headers sent upstream for this request (flat [name, value, …], upstream/forward-headers.ts). */
+  readonly upstreamHeaders: readonly string[];
   /** `process.hrtime.bigint()` when the proxy received the request. */
   readonly startedAt: bigint;
 }

@@ -54,7 +54,7 @@ export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res
     let observer: ExchangeObserver | null = null;
     if (deps.tap !== null) {
       try {
-        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt));
+        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt, headers));
       } catch (err) {
         deps.logger.warn('exchange tap failed to begin; request served without it', { correlation_id: requestId, error: (err as Error).message });
       }
@@ -76,6 +76,7 @@ class TapStart implements ExchangeStart {
     req: IncomingMessage,
     readonly requestId: string,
     readonly startedAt: bigint,
+    readonly upstreamHeaders: readonly string[],
   ) {
     this.#req = req;
   }

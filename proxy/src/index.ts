@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { Closer, createLogger, createRegistry, listen, type RunningService, type StartOptions } from '@smp/platform';
 import { createApp, SERVICE, type ProxyCore, type ProxyDeps, type ProxyHooks } from './app.js';
 import { parseConfig, type Config } from './config.js';
-import { createShadowExtension } from './shadow/shadow-extension.js';
+import { createExperiment } from './experiment.js';
 
 export { createApp, parseConfig, SERVICE, type Config, type ProxyCore, type ProxyDeps, type ProxyHooks };
 export type { AdminReply, AdminRequest, AdminRoute, StatusSection } from './admin/admin-route.js';
@@ -45,8 +45,8 @@ export async function start(options: ProxyStartOptions = {}): Promise<RunningPro
   const servers: RunningService[] = [];
   try {
     // Shadowing, judging and rollback are part of the product: on unless the caller plugs its own seams.
-    const shadow = hooks.extend === undefined && hooks.tap === undefined && hooks.gate === undefined ? createShadowExtension() : null;
-    const app = await createApp({ config, logger, registry, closer, ...hooks, ...(shadow ? { extend: shadow.extend } : {}) });
+    const experiment = hooks.extend === undefined && hooks.tap === undefined && hooks.gate === undefined ? createExperiment() : null;
+    const app = await createApp({ config, logger, registry, closer, ...hooks, ...(experiment ? { extend: experiment.extend } : {}) });
     const publicServer = newServer(app.handler);
     publicServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => app.upgrade(req, socket, head));
     const running = await listen(publicServer, { port: port ?? config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger });

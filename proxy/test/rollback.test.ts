@@ -203,7 +203,7 @@ describe('automatic rollback through the real proxy (PostgreSQL for events)', fu
     assert.ok(judged.evidence.criteria.some((c) => c.name === 'latency' && c.result === 'fail'));
 
     await h.sub.controller.settled();
-    const events = await h.sub.pool!.query('SELECT kind, decided_by, reason, evidence FROM proxy_rollback_events WHERE route = $1', [ROUTE]);
+    const events = await h.sub.comparisons!.db.query('SELECT kind, decided_by, reason, evidence FROM proxy_rollback_events WHERE route = $1', [ROUTE]);
     assert.equal(events.rowCount, 1);
     assert.equal(events.rows[0].kind, 'rollback');
     assert.match(events.rows[0].reason, /latency: median paired ratio candidate\/legacy/);

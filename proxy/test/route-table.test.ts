@@ -107,14 +107,46 @@ describe('route table', function () {
     }
   });
 
-  it('keeps unknown keys inside shadow / compare / judge for their owners', function () {
+  it('compiles shadow / compare / judge with the route: defaults filled, rules compiled, frozen', function () {
     const table = compileRouteTable(
-      { routes: [{ id: 'r', match: { path: '/r' }, legacy: 'legacy', candidate: 'prediction', shadow: { allowNonIdempotent: true }, compare: { ignore: ['request_id'] }, judge: { maxMismatchRate: 0.01 } }] },
+      {
+        routes: [
+          { id: 'r', match: { path: '/r' }, legacy: 'legacy', candidate: 'prediction', shadow: { calibrationRate: 0.5 }, compare: { ignore: ['request_id'] }, judge: { maxMismatchRate: 0.02 } },
+          { id: 'plain', match: { path: '/p' }, legacy: 'legacy' },
+        ],
+      },
       UPSTREAMS,
     );
     const r = table.byId('r')!;
-    assert.deepEqual([r.shadow, r.compare, r.judge], [{ allowNonIdempotent: true }, { ignore: ['request_id'] }, { maxMismatchRate: 0.01 }]);
+    assert.deepEqual(r.shadow, { enabled: true, allowWithIdempotencyKey: false, calibrationRate: 0.5 });
+    assert.deepEqual(r.compare.config, { ignore: ['request_id'] });
+    assert.deepEqual(r.compare.rules.headers, ['content-type']);
+    assert.deepEqual(r.judge, { maxMismatchRate: 0.02 });
+    assert.ok(Object.isFrozen(r.shadow) && Object.isFrozen(r.compare) && Object.isFrozen(r.judge));
+    const plain = table.byId('plain')!;
+    assert.deepEqual([plain.shadow, plain.judge], [{ enabled: true, allowWithIdempotencyKey: false, calibrationRate: 0 }, {}]);
     assert.deepEqual(r.flags, { live: 'migrate.r.live', shadow: 'migrate.r.shadow' });
+  });
+
+  describe('refuses a bad shadow / compare / judge setting, naming the field', function () {
+    const route = { id: 'r', match: { path: '/r' }, legacy: 'legacy', candidate: 'prediction' };
+    const cases: Array<[string, object, RegExp]> = [
+      ['an unknown shadow key', { shadow: { allowNonIdempotent: true } }, /routes\[0\]\.shadow: unknown key\(s\) "allowNonIdempotent"/],
+      ['a calibration rate over 1', { shadow: { calibrationRate: 2 } }, /routes\[0\]\.shadow\.calibrationRate:/],
+      ['a tolerance without a path', { compare: { tolerance: [{ absolute: 1 }] } }, /routes\[0\]\.compare\.tolerance\[0\]\.path:/],
+      ['a bad path pattern', { compare: { ignore: ['a..b'] } }, /routes\[0\]\.compare: /],
+      ['an unknown ML reading', { compare: { ml: 'vision' } }, /routes\[0\]\.compare\.ml:/],
+      ['a confidence of 1', { judge: { confidence: 1 } }, /routes\[0\]\.judge\.confidence:/],
+      ['an unknown judge key', { judge: { maxMismatch: 0.1 } }, /routes\[0\]\.judge: unknown key\(s\) "maxMismatch"/],
+    ];
+    for (const [what, extra, pattern] of cases) {
+      it(`refuses ${what}`, function () {
+        assert.throws(
+          () => compileRouteTable({ routes: [{ ...route, ...extra }] }, UPSTREAMS),
+          (err: unknown) => err instanceof RouteTableError && pattern.test(err.message),
+        );
+      });
+    }
   });
 
   describe('path rewrite', function () {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Worker } from 'node:worker_threads';
 import { createTestDatabase, eventually, type TestDatabase } from '@smp/platform/testkit';
 import { metric, ROUTE, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
@@ -37,7 +36,7 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
     // Mirrors in flight (the candidate answers in 200 ms) when the worker is killed.
     const during = h.predict(40, 8);
     await eventually(() => assert.ok(link.inFlight > 0, 'mirrors in flight'));
-    await (link as unknown as { worker: Worker }).worker.terminate();
+    await h.workers.at(-1)!.terminate();
     const served = await during;
     assert.ok(
       served.every((r) => r.status === 200 && r.servedBy === 'legacy'),
@@ -45,6 +44,7 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
     );
     await eventually(() => assert.equal(link.restarts, 1));
     await eventually(() => assert.equal(link.running, true), 5_000);
+    assert.equal(h.workers.length, 2, 'a second worker thread was started');
     assert.equal(link.inFlight, 0, 'the dead worker’s slots were written off');
     assert.equal((await h.adminGet('/status')).json.shadow.worker.restarts, 1);
 
@@ -52,15 +52,13 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
     await h.predict(20, 4, 100);
     await eventually(() => assert.ok(h!.sub.windows.added(ROUTE) >= before + 20, 'pairs reach the judge again'));
     await link.flushRecords();
-    const { rows } = await h.sub.pool!.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE route = $1', [ROUTE]);
+    const { rows } = await h.sub.comparisons!.db.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE route = $1', [ROUTE]);
     assert.ok(rows[0].n >= 20, `records written after the restart: ${rows[0].n}`);
   });
 
   it('while no worker runs, requests are served and not mirrored (counted as worker-down)', async function () {
-    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '64' } });
-    const link = h.sub.mirror as unknown as { worker: Worker; options: { restartMs?: number } };
-    link.options.restartMs = 60_000;
-    await link.worker.terminate();
+    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '64' }, workerRestartMs: 60_000 });
+    await h.workers.at(-1)!.terminate();
     await eventually(() => assert.equal(h!.sub.mirror.running, false));
     const res = await h.predict(10, 2);
     assert.ok(res.every((r) => r.status === 200));
@@ -68,11 +66,10 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
   });
 
   it('a slot taken just before the worker died is given back when the mirror cannot start', async function () {
-    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '4' } });
+    h = await startShadowHarness({ env: { SHADOW_MAX_IN_FLIGHT: '4' }, workerRestartMs: 60_000 });
     const link = h.sub.mirror;
-    (link as unknown as { options: { restartMs?: number } }).options.restartMs = 60_000;
     assert.equal(link.tryAcquire(), true);
-    await (link as unknown as { worker: Worker }).worker.terminate();
+    await h.workers.at(-1)!.terminate();
     await eventually(() => assert.equal(link.running, false));
     assert.equal(link.inFlight, 1, 'the reserved slot survives the exit');
     link.start(ROUTE, 'candidate', { origin: 'http://127.0.0.1:1', path: '/', method: 'GET', headers: [], body: null }, null);
@@ -90,7 +87,7 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
   it('the first SHADOW_LATENCY_WARMUP_PAIRS pairs reach the judge without latencies; comparisons and records keep them', async function () {
     h = await startShadowHarness({ env: { DATABASE_URL: db.url, SHADOW_LATENCY_WARMUP_PAIRS: '25' } });
     const timed = async () =>
-      (await h!.sub.pool!.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE legacy_latency_ms > 0 AND candidate_latency_ms > 0')).rows[0].n;
+      (await h!.sub.comparisons!.db.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons WHERE legacy_latency_ms > 0 AND candidate_latency_ms > 0')).rows[0].n;
     const before = await timed();
     await h.predict(60, 4, 2_000);
     await h.pairs(60);
@@ -104,7 +101,7 @@ describe('the shadow worker thread (mirrors, comparison and recording off the se
 
   it('close() writes what the worker had queued before the proxy stops', async function () {
     h = await startShadowHarness({ env: { DATABASE_URL: db.url, RECORDER_FLUSH_MS: '600000', RECORDER_BATCH_SIZE: '100000' } });
-    const pool = h.sub.pool!;
+    const pool = h.sub.comparisons!.db;
     const { rows: r0 } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM proxy_comparisons');
     await h.predict(30, 4, 1_000);
     await h.pairs(30);

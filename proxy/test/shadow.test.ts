@@ -144,6 +144,6 @@ describe('shadow traffic through the real proxy', function () {
   });
 
   it('refuses to start with an invalid compare rule, naming the route and the pattern', async function () {
-    await assert.rejects(startShadowHarness({ routes: shadowRoutes({ compare: { ignore: ['a..b'] } }) }), /routes\[ml-predict\]\.compare: bad path pattern "a\.\.b"/);
+    await assert.rejects(startShadowHarness({ routes: shadowRoutes({ compare: { ignore: ["a..b"] } }) }), /routes\[0\]\.compare: bad path pattern "a\.\.b"/);
   });
 });

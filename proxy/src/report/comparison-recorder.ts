@@ -286,21 +286,24 @@ export class ComparisonRecorder {
   flush(): Promise<void> {
     if (this.inFlight) return this.inFlight;
     if (this.queue.length === 0) return Promise.resolve();
-    this.inFlight = (async () => {
-      try {
-        while (this.queue.length > 0) {
-          const batch = this.queue.splice(0, this.batchSize);
-          if (this.options.ready && !this.options.ready()) {
-            this.options.onDrop?.('not-migrated', batch.length);
-            continue;
-          }
-          if (!(await this.write(batch))) break;
-        }
-      } finally {
-        this.inFlight = null;
+    // Cleared in a later microtask: a drain that finishes synchronously (schema not migrated: all
+    // dropped) must not leave a settled promise behind, which would make every later flush a no-op.
+    const running: Promise<void> = this.drain().finally(() => {
+      if (this.inFlight === running) this.inFlight = null;
+    });
+    this.inFlight = running;
+    return running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.batchSize);
+      if (this.options.ready && !this.options.ready()) {
+        this.options.onDrop?.('not-migrated', batch.length);
+        continue;
       }
-    })();
-    return this.inFlight;
+      if (!(await this.write(batch))) break;
+    }
   }
 
   private async write(batch: ComparisonRecord[]): Promise<boolean> {

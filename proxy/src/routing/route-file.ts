@@ -7,12 +7,13 @@
  *     "idempotent": true,
  *     "timeouts": { "headersMs": 30000, "bodyMs": 30000, "candidateHeadersMs": 5000 },
  *     "rewrite": { "prefix": "/api/v1/ml", "to": "/v2", "on": "candidate" },
- *     "shadow": {…}, "compare": {…}, "judge": {…} }                   // opaque here, read by shadow/ & co.
+ *     "shadow": {…}, "compare": {…}, "judge": {…} }                   // see route-settings.ts
  *
- * Unknown keys are refused (a typo must not silently change routing), except inside the three
- * opaque objects, which belong to the shadowing and judging code.
+ * Unknown keys are refused everywhere, the shadow/compare/judge objects included (a typo must not
+ * silently change routing or judging).
  */
 import { z } from 'zod';
+import { compareSchema, judgeSchema, shadowSchema } from './route-settings.js';
 
 const ms = (fallback: number) => z.number().int().min(1).max(3_600_000).default(fallback);
 
@@ -54,8 +55,6 @@ const rewriteSchema = z
   })
   .strict();
 
-const opaque = z.record(z.unknown()).optional();
-
 export const routeSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'expected lowercase letters, digits, "-" or "_" (at most 63)'),
@@ -66,9 +65,9 @@ export const routeSchema = z
     idempotent: z.boolean().default(false),
     timeouts: timeoutsSchema.optional(),
     rewrite: rewriteSchema.optional(),
-    shadow: opaque,
-    compare: opaque,
-    judge: opaque,
+    shadow: shadowSchema,
+    compare: compareSchema,
+    judge: judgeSchema,
   })
   .strict();
 

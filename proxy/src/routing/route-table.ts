@@ -12,6 +12,7 @@
 import { deepFreeze } from '@smp/platform';
 import { compilePathTemplate, literalSegments, matchesPrefix, type PathMatcher } from './path-template.js';
 import { describeIssues, routeFileSchema, type RouteSpec } from './route-file.js';
+import { compileCompareSettings, type CompareSettings, type JudgeOverrides, type ShadowSettings } from './route-settings.js';
 
 /** A named upstream and its base URL (`legacy` -> `http://127.0.0.1:8010`). */
 export interface UpstreamRef {
@@ -45,10 +46,10 @@ export interface Route {
   readonly rewrite: PathRewrite | null;
   /** Unleash flag names: `migrate.<id>.live` and `migrate.<id>.shadow`. */
   readonly flags: { readonly live: string; readonly shadow: string };
-  /** Opaque per-route settings for shadowing, comparison and judging (validated by their owners). */
-  readonly shadow: Readonly<Record<string, unknown>> | null;
-  readonly compare: Readonly<Record<string, unknown>> | null;
-  readonly judge: Readonly<Record<string, unknown>> | null;
+  /** Shadowing, comparison and judging settings, validated and compiled with the table (route-settings.ts). */
+  readonly shadow: ShadowSettings;
+  readonly compare: CompareSettings;
+  readonly judge: JudgeOverrides;
 }
 
 /** A refused route file: `problems` has one line per mistake. */
@@ -63,6 +64,10 @@ export class RouteTableError extends Error {
 }
 
 export const UNMATCHED = 'unmatched';
+
+/** The unmatched route is never mirrored, and compares nothing. */
+const UNMATCHED_SHADOW: ShadowSettings = Object.freeze({ enabled: false, allowWithIdempotencyKey: false, calibrationRate: 0 });
+const NO_COMPARE_RULES: CompareSettings = compileCompareSettings(UNMATCHED, {});
 
 interface Entry {
   readonly route: Route;
@@ -173,6 +178,12 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
       problems.push(`${where}.rewrite: applies to the candidate, but the route has none (use "on": "legacy")`);
     }
     const timeouts = { ...defaults.timeouts, ...(spec.timeouts ?? {}) };
+    let compare = NO_COMPARE_RULES;
+    try {
+      compare = compileCompareSettings(spec.id, spec.compare);
+    } catch (err) {
+      problems.push(`${where}.compare: ${(err as Error).message}`);
+    }
     return {
       id: spec.id,
       ...(spec.description !== undefined ? { description: spec.description } : {}),
@@ -188,9 +199,9 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
       },
       rewrite: spec.rewrite ?? null,
       flags: { live: liveFlag(spec.id), shadow: shadowFlag(spec.id) },
-      shadow: spec.shadow ?? null,
-      compare: spec.compare ?? null,
-      judge: spec.judge ?? null,
+      shadow: spec.shadow,
+      compare,
+      judge: spec.judge,
     };
   });
   if (upstreams.legacy === undefined) problems.push('upstreams: "legacy" must be defined: unmatched requests go there');
@@ -209,9 +220,9 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
     },
     rewrite: null,
     flags: { live: liveFlag(UNMATCHED), shadow: shadowFlag(UNMATCHED) },
-    shadow: null,
-    compare: null,
-    judge: null,
+    shadow: UNMATCHED_SHADOW,
+    compare: NO_COMPARE_RULES,
+    judge: {},
   };
   return new RouteTable(deepFreeze(routes), deepFreeze(unmatched));
 }

@@ -62,11 +62,3 @@ export const shadowEnv = {
   COMPARISON_ROLLUP_RETENTION_DAYS: int(30, 1, 3_650),
   COMPARISON_PURGE_INTERVAL_MS: int(600_000, 1_000, 86_400_000),
 } as const;
-
-/** The values shadowEnv produces (what the extension reads from the proxy's Config). */
-export type ShadowConfig = { readonly [K in keyof typeof shadowEnv]: z.output<(typeof shadowEnv)[K]> } & {
-  readonly DATABASE_URL?: string;
-  readonly REDIS_URL?: string;
-  readonly REDIS_KEY_PREFIX: string;
-  readonly UNLEASH_URL?: string;
-};

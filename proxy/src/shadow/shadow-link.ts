@@ -1,21 +1,36 @@
 /**
- * The serving thread's end of the shadow worker (shadow-worker.ts): the mirror budget, the batching
- * of messages (one postMessage per event-loop turn, bodies packed into one transferred buffer), and
- * the worker's life: started with the proxy, restarted if it dies (its in-flight mirrors are
- * written off and the budget freed), closed with the proxy after writing what it has queued.
+ * The serving thread's end of the shadow worker (shadow-worker/shadow-worker.ts): the mirror
+ * budget (the only one: SHADOW_MAX_IN_FLIGHT exchanges in the worker's hands), the batching of
+ * messages (BatchScheduler: at most one postMessage per 2 ms, bodies packed into one transferred
+ * buffer), and the worker's life: started with the proxy, restarted if it dies (its in-flight
+ * mirrors are written off and the budget freed), closed with the proxy after writing what it queued.
  *
  *   if (!link.tryAcquire()) skip('budget')           // synchronous, in memory
  *   const id = link.start(routeId, 'candidate', request, null)
- *   link.served(id, servingObservation, pairFacts, settings)   // or link.cancel(id)
- *   // events (outcomes, samples, noise, done) arrive through `onEvent`
+ *   link.served(id, servingObservation, pairFacts, route)   // or link.cancel(id)
+ *   // events (pairs, noise, written/dropped, logs) arrive through `onEvent`
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
 import type { Logger } from '@smp/platform';
 import type { Observation } from '../compare/comparator.js';
 import type { Target } from '../exchange.js';
-import type { MirrorRequest } from './mirror-client.js';
-import type { RouteSettings } from './route-settings.js';
-import { BodyPacker, type FromWorker, type FromWorkerBatch, type ToWorker, type ToWorkerBatch, type WirePair, type WireRequest, type WorkerInit } from './worker-protocol.js';
+import type { Route } from '../routing/route-table.js';
+import type { CompareSettings } from '../routing/route-settings.js';
+import {
+  BatchScheduler,
+  BodyPacker,
+  type FromWorker,
+  type FromWorkerBatch,
+  type MirrorRequest,
+  type ToWorker,
+  type ToWorkerBatch,
+  type WirePair,
+  type WireRequest,
+  type WorkerInit,
+} from './worker-protocol.js';
+
+/** Starts a worker thread (tests inject one that keeps a handle on it). */
+export type WorkerFactory = (url: URL, options: WorkerOptions) => Worker;
 
 export interface ShadowLinkOptions {
   init: WorkerInit;
@@ -23,8 +38,10 @@ export interface ShadowLinkOptions {
   budget: number;
   logger: Logger;
   onEvent: (event: FromWorker) => void;
-  /** Wait before starting a worker that died. */
+  /** Wait before starting a worker that died (default 1 s). */
   restartMs?: number;
+  /** Default `new Worker(url, options)`. */
+  createWorker?: WorkerFactory;
   /** How long close() waits for the worker to write what it queued. */
   closeTimeoutMs?: number;
 }
@@ -32,14 +49,13 @@ export interface ShadowLinkOptions {
 /** Minimum time between two batches sent to the worker (measured: 1 ms -> 2-4 ms halved the worker's CPU at 2,000 req/s). */
 const MIN_FLUSH_GAP_MS = 2;
 
-const WORKER_URL = new URL('./shadow-worker.js', import.meta.url);
+const WORKER_URL = new URL('../shadow-worker/shadow-worker.js', import.meta.url);
 
 export class ShadowLink {
   private worker: Worker | null = null;
   private out: ToWorker[] = [];
   private packer = new BodyPacker();
-  private scheduled = false;
-  private lastFlush = 0;
+  private readonly batches = new BatchScheduler(MIN_FLUSH_GAP_MS, () => this.flush());
   /** Budget slots taken: exchanges started in the worker plus those about to start. */
   private held = 0;
   /** Exchanges started in the current worker, not reported done yet. */
@@ -47,7 +63,7 @@ export class ShadowLink {
   private nextId = 1;
   /** Rules keys already sent to the current worker, and the key of each settings object. */
   private rulesSent = new Set<string>();
-  private readonly rulesKeys = new WeakMap<RouteSettings, string>();
+  private readonly rulesKeys = new WeakMap<CompareSettings, string>();
   private rulesCounter = 0;
   private schemaReady = false;
   private queuedRecords = 0;
@@ -119,9 +135,9 @@ export class ShadowLink {
   }
 
   /** The serving side of exchange `id` is complete. */
-  served(id: number, serving: Observation, pair: WirePair, settings: RouteSettings, routeId: string): void {
+  served(id: number, serving: Observation, pair: WirePair, route: Route): void {
     if (!this.started.has(id)) return;
-    const key = this.rulesKey(settings, routeId);
+    const key = this.rulesKey(route.compare, route.id);
     this.post({
       t: 'served',
       id,
@@ -154,15 +170,16 @@ export class ShadowLink {
     return done;
   }
 
-  private rulesKey(settings: RouteSettings, routeId: string): string {
-    let key = this.rulesKeys.get(settings);
+  /** The worker compiles each route's rules once: sent the first time a compiled table's route is used. */
+  private rulesKey(compare: CompareSettings, routeId: string): string {
+    let key = this.rulesKeys.get(compare);
     if (key === undefined) {
       key = `${routeId}#${++this.rulesCounter}`;
-      this.rulesKeys.set(settings, key);
+      this.rulesKeys.set(compare, key);
     }
     if (!this.rulesSent.has(key)) {
       this.rulesSent.add(key);
-      this.out.push({ t: 'rules', key, routeId, config: settings.compareConfig });
+      this.out.push({ t: 'rules', key, routeId, config: compare.config });
     }
     return key;
   }
@@ -173,20 +190,11 @@ export class ShadowLink {
 
   private post(m: ToWorker): void {
     this.out.push(m);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      // At most one message per MIN_FLUSH_GAP_MS: each message wakes the worker (a syscall and a
-      // loop turn on both sides), which at 2,000 req/s cost more than the work it carried. When
-      // quiet, no wait at all; the mirror leaves at most 2 ms after the serving request.
-      const wait = MIN_FLUSH_GAP_MS - (performance.now() - this.lastFlush);
-      if (wait <= 0) setImmediate(this.flush);
-      else setTimeout(this.flush, Math.ceil(wait));
-    }
+    // The mirror leaves at most MIN_FLUSH_GAP_MS after the serving request.
+    this.batches.request();
   }
 
-  private readonly flush = (): void => {
-    this.scheduled = false;
-    this.lastFlush = performance.now();
+  private flush(): void {
     if (this.out.length === 0) return;
     const bytes = this.packer.pack();
     const batch: ToWorkerBatch = { messages: this.out, bytes };
@@ -197,7 +205,7 @@ export class ShadowLink {
     } catch (err) {
       this.options.logger.warn('shadow worker message not sent', { error: (err as Error).message });
     }
-  };
+  }
 
   private readonly receive = (batch: FromWorkerBatch): void => {
     this.markOnline();
@@ -220,7 +228,7 @@ export class ShadowLink {
 
   private spawn(): void {
     this.online = new Promise<void>((resolve) => (this.markOnline = resolve));
-    const worker = new Worker(WORKER_URL, { workerData: this.options.init, name: 'shadow' });
+    const worker = (this.options.createWorker ?? ((url, options) => new Worker(url, options)))(WORKER_URL, { workerData: this.options.init, name: 'shadow' });
     worker.unref();
     this.worker = worker;
     this.rulesSent = new Set();
@@ -258,7 +266,7 @@ export class ShadowLink {
     worker.ref();
     const finished = new Promise<void>((resolve) => (this.onClosed = resolve));
     this.post({ t: 'close' });
-    this.flush();
+    this.batches.now();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), this.options.closeTimeoutMs ?? 10_000)));
     const late = await Promise.race([finished.then(() => false), timedOut]);

@@ -6,7 +6,7 @@
  *   sampled for calibration          -> legacy is asked a second time too (noise learning)
  *
  * On the serving thread the tap only decides and copies: the mirror itself, the comparison and
- * the recording run on the shadow worker thread (ShadowLink -> shadow-worker.ts), so none of it
+ * the recording run on the shadow worker thread (ShadowLink -> shadow-worker/), so none of it
  * takes the clients' event loop. The client never waits for any of it:
  * - the mirror request is handed over right after the serving request was dispatched (a microtask
  *   after `requestEnd`), so both sides answer the same request at about the same moment, under the
@@ -17,23 +17,23 @@
  *   The worker's mirror has its own pools and a timeout.
  * - only idempotent routes are mirrored, or routes that allow it for requests carrying an
  *   `Idempotency-Key`; request bodies over the cap are not mirrored (`request-too-large`).
- * Mirrored requests carry `X-Shadow-Request: 1` and the client's X-Request-ID.
+ * Mirrored requests carry the headers forwarded upstream (one policy: upstream/forward-headers.ts)
+ * plus `X-Shadow-Request: 1`. The route's `shadow` settings come compiled with the route table.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '@smp/platform';
 import type { Observation } from '../compare/comparator.js';
 import type { CandidateGate, ExchangeObserver, ExchangeStart, ExchangeTap, Target } from '../exchange.js';
 import { rewritePath, type Route, type RouteTable, type UpstreamRef } from '../routing/route-table.js';
-import type { MirrorRequest } from './mirror-client.js';
-import type { RouteSettingsCache } from './route-settings.js';
+import { mirrorRequestHeaders } from '../upstream/forward-headers.js';
 import type { ShadowLink } from './shadow-link.js';
 import type { ShadowMetrics, SkipReason } from './shadow-metrics.js';
+import type { MirrorRequest } from './worker-protocol.js';
 
 export interface ShadowTapOptions {
   /** The route table in service (read per request). */
   routes: () => RouteTable;
   gate: CandidateGate;
-  settings: RouteSettingsCache;
   /** The shadow worker: budget, mirrors, comparison and recording happen there. */
   link: ShadowLinkPort;
   metrics: ShadowMetrics;
@@ -50,9 +50,6 @@ export interface ShadowTapOptions {
 
 /** What the tap needs of the shadow worker's link (ShadowLink). */
 export type ShadowLinkPort = Pick<ShadowLink, 'tryAcquire' | 'release' | 'start' | 'served' | 'cancel' | 'running'>;
-
-/** Headers never copied to a mirrored request (undici sets its own; the id and marker are ours). */
-const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-shadow-request', 'expect']);
 
 interface Target0 {
   readonly origin: string;
@@ -85,16 +82,16 @@ export class ShadowTap implements ExchangeTap {
       metrics.skip(route.id, this.options.link.running ? 'budget' : 'worker-down');
       return null;
     }
-    const settings = this.options.settings.get(route);
+    const { calibrationRate } = route.shadow;
     const mirrorSide: Target = decision.target === 'legacy' ? 'candidate' : 'legacy';
-    const calibrate = decision.target === 'legacy' && settings.calibrationRate > 0 && this.random() < settings.calibrationRate;
+    const calibrate = decision.target === 'legacy' && calibrationRate > 0 && this.random() < calibrationRate;
     return new ShadowExchange(this, route, start, mirrorSide, calibrate);
   }
 
   /** Why this request must not be mirrored, or null. */
   private refusal(route: Route, start: ExchangeStart): SkipReason | null {
     if (!this.options.gate.isAllowed(route.id)) return 'rolled-back';
-    const settings = this.options.settings.get(route);
+    const settings = route.shadow;
     if (!settings.enabled) return 'disabled';
     if (!route.idempotent && !(settings.allowWithIdempotencyKey && hasValue(start.headers['idempotency-key']))) return 'not-idempotent';
     const length = Number(start.headers['content-length'] ?? 0);
@@ -171,20 +168,14 @@ class ShadowExchange implements ExchangeObserver {
     const body = this.requestChunks.length === 0 ? null : this.requestChunks.length === 1 ? this.requestChunks[0] : Buffer.concat(this.requestChunks, this.requestSize);
     this.requestChunks = [];
     this.holdsSlot = false;
-    this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body), this.calibrate ? this.request('legacy', body) : null);
+    const headers = mirrorRequestHeaders(this.start.upstreamHeaders);
+    this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body, headers), this.calibrate ? this.request('legacy', body, headers) : null);
     if (this.early !== null) this.hand(this.early);
   }
 
-  private request(side: Target, body: Buffer | null): MirrorRequest {
+  private request(side: Target, body: Buffer | null, headers: string[]): MirrorRequest {
     const upstream = side === 'candidate' ? this.route.candidate! : this.route.legacy;
     const target = this.tap.target(upstream);
-    const headers: string[] = [];
-    for (const [name, value] of Object.entries(this.start.headers)) {
-      if (value === undefined || NOT_COPIED.has(name)) continue;
-      if (Array.isArray(value)) for (const v of value) headers.push(name, v);
-      else headers.push(name, value);
-    }
-    headers.push('x-request-id', this.start.requestId, 'x-shadow-request', '1');
     return {
       origin: target.origin,
       path: target.basePath + rewritePath(this.route, side, this.start.url),
@@ -249,7 +240,7 @@ class ShadowExchange implements ExchangeObserver {
   private hand(serving: Observation): void {
     this.dead = true;
     this.early = null;
-    const { link, settings, now } = this.tap.opts;
+    const { link, now } = this.tap.opts;
     const decision = this.start.decision;
     link.served(
       this.id!,
@@ -262,8 +253,7 @@ class ShadowExchange implements ExchangeObserver {
         shadowPercent: decision.shadowPercent,
         at: now(),
       },
-      settings.get(this.route),
-      this.route.id,
+      this.route,
     );
   }
 

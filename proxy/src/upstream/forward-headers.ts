@@ -10,7 +10,9 @@
  * Client-sent X-Migrate-Variant* headers are dropped: only the splitter chooses a variant. A
  * client-sent X-Shadow-Request is dropped too: upstreams treat mirrored requests as side-effect
  * free and outside the client's rate budget, so a client must not be able to pose as a mirror.
- * Headers travel as flat [name, value, …] arrays, original case and order kept.
+ * Mirrored requests (shadow/) carry the forwarded headers, the same policy, plus
+ * `X-Shadow-Request: 1`; their Content-Length is left to the mirror's client, which sends the body
+ * as a buffer. Headers travel as flat [name, value, …] arrays, original case and order kept.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isValidTraceparent, newTraceparent } from './trace-context.js';
@@ -63,6 +65,17 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardInfo):
     const ts = single(req.headers.tracestate);
     if (ts !== undefined) out.push('tracestate', ts);
   } else out.push('traceparent', newTraceparent());
+  return out;
+}
+
+/** The headers of a mirrored request: those forwarded upstream (`forwarded`), marked as a mirror. */
+export function mirrorRequestHeaders(forwarded: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < forwarded.length; i += 2) {
+    if (forwarded[i].length === 14 && forwarded[i].toLowerCase() === 'content-length') continue;
+    out.push(forwarded[i], forwarded[i + 1]);
+  }
+  out.push('x-shadow-request', '1');
   return out;
 }
 

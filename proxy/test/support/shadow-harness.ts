@@ -1,5 +1,5 @@
 /**
- * A real proxy with the shadow extension, between two ML twins (legacy and candidate), flags from
+ * A real proxy with the experiment (shadow, compare, judge, rollback), between two ML twins (legacy and candidate), flags from
  * an in-memory Unleash repository, and (optionally) real PostgreSQL and Redis:
  *
  *   const h = await startShadowHarness({ candidate: { delayMs: 9 }, flags: { live: 0, shadow: 100 } });
@@ -14,7 +14,8 @@ import path from 'node:path';
 import { silentLogger, type Env } from '@smp/platform';
 import { eventually, http, type HttpResult } from '@smp/platform/testkit';
 import { MemoryRepository, parseConfig, start, type RunningProxy } from '../../src/index.js';
-import { createShadowExtension, type ShadowExtension, type ShadowSubsystem } from '../../src/shadow/shadow-extension.js';
+import { Worker } from 'node:worker_threads';
+import { createExperiment, type Experiment, type ExperimentParts } from '../../src/experiment.js';
 import type { TickDecision } from '../../src/analysis/rollback-controller.js';
 import { features } from './flag-features.js';
 import { featuresFor, startMlTwin, type MlTwin, type TwinOptions } from './ml-twin.js';
@@ -51,6 +52,8 @@ export interface ShadowHarnessOptions {
   replicaId?: string;
   /** Drive the judge by hand (default true). */
   manualTicks?: boolean;
+  /** Wait before a dead shadow worker is restarted (default 1 s). */
+  workerRestartMs?: number;
   /** Start the fake clock here (ms). */
   clockStart?: number;
   /** Take flags from this real Unleash server (polled every 200 ms) instead of an in-memory repository. */
@@ -59,8 +62,10 @@ export interface ShadowHarnessOptions {
 
 export interface ShadowHarness {
   proxy: RunningProxy;
-  shadow: ShadowExtension;
-  sub: ShadowSubsystem;
+  experiment: Experiment;
+  sub: ExperimentParts;
+  /** Every shadow worker thread started, in order (the last one runs). */
+  workers: Worker[];
   legacy: MlTwin;
   candidate: MlTwin;
   repo: MemoryRepository;
@@ -119,15 +124,29 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
     ...(options.env ?? {}),
   });
   const clock = { now: options.clockStart ?? 1_700_000_000_000 };
-  const shadow = createShadowExtension({ now: () => clock.now, manualTicks: options.manualTicks ?? true, replicaId: options.replicaId ?? 'replica-test' });
-  const proxy = await start({ config, port: 0, adminPort: 0, logger: silentLogger('proxy'), ...(options.unleash ? {} : { flagRepository: repo }), extend: shadow.extend });
-  const sub = shadow.subsystem;
+  const workers: Worker[] = [];
+  const experiment = createExperiment({
+    now: () => clock.now,
+    manualTicks: options.manualTicks ?? true,
+    replicaId: options.replicaId ?? 'replica-test',
+    worker: {
+      ...(options.workerRestartMs !== undefined ? { restartMs: options.workerRestartMs } : {}),
+      create: (url, workerOptions) => {
+        const worker = new Worker(url, workerOptions);
+        workers.push(worker);
+        return worker;
+      },
+    },
+  });
+  const proxy = await start({ config, port: 0, adminPort: 0, logger: silentLogger('proxy'), ...(options.unleash ? {} : { flagRepository: repo }), extend: experiment.extend });
+  const sub = experiment.parts;
   const admin = { authorization: `Bearer ${SHADOW_ADMIN_TOKEN}` };
 
   const harness: ShadowHarness = {
     proxy,
-    shadow,
+    experiment,
     sub,
+    workers,
     legacy,
     candidate,
     repo,

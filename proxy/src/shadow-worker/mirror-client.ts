@@ -1,38 +1,18 @@
 /**
- * The mirror's own HTTP client: separate keep-alive undici pools (a slow candidate can never take
- * connections from the serving path), a hard timeout per mirrored request, a capped copy of the
- * answer, and a bounded concurrency budget:
+ * The mirror's own HTTP client on the shadow worker: separate keep-alive undici pools (a slow
+ * candidate can never take connections from the serving path), a hard timeout per mirrored
+ * request and a capped copy of the answer. It has no budget of its own: the serving thread's
+ * (ShadowLink, SHADOW_MAX_IN_FLIGHT exchanges) bounds what reaches it, at most two requests per
+ * exchange (the mirror and, when calibrating, legacy's second answer).
  *
- *   if (!mirror.tryAcquire()) count('budget')       // past the budget: dropped, never queued
  *   const cancel = mirror.send({ origin, path, method, headers, body }, (observation) => …)
- *   // the slot is released when the answer (or the timeout, or cancel()) ends the request
  *
  * Raw dispatch handlers (no Readable per response) keep the mirror cheap on the event loop.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
 import type { Observation } from '../compare/comparator.js';
-
-export interface MirrorClientOptions {
-  /** Keep-alive connections per upstream origin. */
-  connections: number;
-  connectTimeoutMs: number;
-  /** The whole mirrored request, from dispatch to the last byte. */
-  timeoutMs: number;
-  /** Mirrored requests in flight at most (all upstreams together). */
-  maxInFlight: number;
-  /** Bytes of each mirrored answer kept for comparison. */
-  bodyCap: number;
-}
-
-export interface MirrorRequest {
-  readonly origin: string;
-  readonly path: string;
-  readonly method: string;
-  /** Flat list [name, value, …]. */
-  readonly headers: string[];
-  readonly body: Buffer | null;
-}
+import type { MirrorRequest, MirrorSettings } from '../shadow/worker-protocol.js';
 
 /** Bounded error labels for an observation without an answer. */
 export function errorKind(err: Error): string {
@@ -129,30 +109,9 @@ const EMPTY = Buffer.alloc(0);
 
 export class MirrorClient {
   private readonly pools = new Map<string, Pool>();
-  private inFlightCount = 0;
   private closed = false;
 
-  constructor(private readonly options: MirrorClientOptions) {}
-
-  get inFlight(): number {
-    return this.inFlightCount;
-  }
-
-  get capacity(): number {
-    return this.options.maxInFlight;
-  }
-
-  /** Take one slot of the budget; false when it is used up (the caller drops and counts). */
-  tryAcquire(): boolean {
-    if (this.closed || this.inFlightCount >= this.options.maxInFlight) return false;
-    this.inFlightCount++;
-    return true;
-  }
-
-  /** Give back a slot taken with tryAcquire() that will not be used by send(). */
-  release(): void {
-    if (this.inFlightCount > 0) this.inFlightCount--;
-  }
+  constructor(private readonly options: MirrorSettings) {}
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -171,19 +130,13 @@ export class MirrorClient {
     return pool;
   }
 
-  /**
-   * Send one mirrored request on a slot already acquired; `done` is called exactly once with what
-   * came back (the slot is released just before). Returns a cancel function.
-   */
+  /** Send one mirrored request; `done` is called exactly once with what came back. Returns a cancel function. */
   send(request: MirrorRequest, done: (observation: Observation) => void): () => void {
-    let released = false;
-    const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, (o) => {
-      if (!released) {
-        released = true;
-        this.release();
-      }
-      done(o);
-    });
+    const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, done);
+    if (this.closed) {
+      handler.abort(new CancelledError('mirror client closed'));
+      return () => undefined;
+    }
     try {
       this.pool(request.origin).dispatch(
         { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body },

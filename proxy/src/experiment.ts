@@ -1,0 +1,264 @@
+/**
+ * The experiment's composition root, beside app.ts (the serving side's): shadow → compare → judge →
+ * rollback → report, plugged into the proxy through its seams (`extend(core)` of createApp): a
+ * CandidateGate, an ExchangeTap, admin routes and status sections. Each part lives with what it
+ * does; this file only builds them from the config and connects them.
+ *
+ *   const experiment = createExperiment();
+ *   const proxy = await start({ config, extend: experiment.extend });
+ *   experiment.parts.controller.tick()        // tests drive the judge step by step
+ *
+ *   gate      state/       RollbackStore (Redis pub/sub when REDIS_URL is set, in-process otherwise)
+ *   tap       shadow/      ShadowTap (decide, copy) -> ShadowLink (the budget, batches) ─┐ worker-protocol.ts
+ *   worker    shadow-worker/  MirrorClient -> pairResult (compare; sample; record) -> ComparisonRecorder
+ *   events    here         pair -> metrics + PairWindows (the judge's); noise -> NoiseCalibrator
+ *   judge     analysis/    RollbackController every JUDGE_INTERVAL_MS -> store + rollback actions
+ *   report    report/      ComparisonStore (schema, retention), GET /comparisons*
+ *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { Closer, Logger } from '@smp/platform';
+import type { ProxyCore, ProxyHooks } from './app.js';
+import type { StatusSection } from './admin/admin-route.js';
+import type { Config } from './config.js';
+import { judgeStatusSection, resumeRoute } from './analysis/judge-admin.js';
+import { PairWindows } from './analysis/pair-window.js';
+import { rollbackActions } from './analysis/rollback-actions.js';
+import { RollbackController, type RouteJudging } from './analysis/rollback-controller.js';
+import { NoiseCalibrator } from './compare/noise-calibrator.js';
+import { comparisonRoutes } from './report/comparison-routes.js';
+import { ComparisonStore } from './report/comparison-store.js';
+import { judgeSettings, type JudgeDefaults } from './routing/route-settings.js';
+import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
+import { ShadowMetrics } from './shadow/shadow-metrics.js';
+import { ShadowTap } from './shadow/shadow-tap.js';
+import type { FromWorker } from './shadow/worker-protocol.js';
+import { createCandidateGate } from './state/candidate-gate.js';
+import { RedisRollbackStore } from './state/redis-rollback-store.js';
+import { MemoryRollbackStore, type RollbackStore } from './state/rollback-store.js';
+
+export interface ExperimentOptions {
+  /** Wall clock in ms (records, windows, rollback times); tests pass a fake one. */
+  now?: () => number;
+  /** Calibration sampling. */
+  random?: () => number;
+  /** Recorded as who decided a rollback; default `<host>:<pid>:<random>`. */
+  replicaId?: string;
+  /** Do not start the judge's timer: the caller drives `controller.tick()` (tests). */
+  manualTicks?: boolean;
+  /** Use this rollback store instead of building one from REDIS_URL. */
+  store?: RollbackStore;
+  /** The shadow worker thread: wait before restarting one that died (default 1 s), how to start one. */
+  worker?: { restartMs?: number; create?: WorkerFactory };
+}
+
+/** The running parts, for tests and for whoever embeds the proxy. */
+export interface ExperimentParts {
+  readonly replicaId: string;
+  readonly store: RollbackStore;
+  readonly controller: RollbackController;
+  readonly windows: PairWindows;
+  readonly calibrator: NoiseCalibrator;
+  /** The serving thread's comparison database (null without DATABASE_URL). */
+  readonly comparisons: ComparisonStore | null;
+  /** The shadow worker thread (mirrors, comparison, recording) and the mirror budget. */
+  readonly mirror: ShadowLink;
+  readonly metrics: ShadowMetrics;
+}
+
+export interface Experiment {
+  extend(core: ProxyCore): Promise<ProxyHooks>;
+  /** Set once `extend` ran; throws before. */
+  readonly parts: ExperimentParts;
+}
+
+export function createExperiment(options: ExperimentOptions = {}): Experiment {
+  let parts: ExperimentParts | null = null;
+  return {
+    get parts(): ExperimentParts {
+      if (parts === null) throw new Error('the experiment is not attached yet');
+      return parts;
+    },
+    async extend(core: ProxyCore): Promise<ProxyHooks> {
+      if (!core.config.SHADOW_ENABLED) return {};
+      const built = await build(core, options);
+      parts = built.parts;
+      return built.hooks;
+    },
+  };
+}
+
+async function openRollbackStore(config: Config, deps: { logger: Logger; closer: Closer; now: () => number }): Promise<RollbackStore> {
+  if (!config.REDIS_URL) return new MemoryRollbackStore(deps.now);
+  const store = new RedisRollbackStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger: deps.logger, resyncMs: config.ROLLBACK_RESYNC_MS, now: deps.now });
+  deps.closer.add('rollback state', () => store.close());
+  await store.ready();
+  return store;
+}
+
+function judgeDefaults(config: Config): JudgeDefaults {
+  return {
+    thresholds: {
+      minPairs: config.JUDGE_MIN_PAIRS,
+      confidence: config.JUDGE_CONFIDENCE,
+      maxMismatchRate: config.JUDGE_MAX_MISMATCH_RATE,
+      maxErrorRateIncrease: config.JUDGE_MAX_ERROR_RATE_INCREASE,
+      latencyTest: config.JUDGE_LATENCY_TEST,
+      maxLatencyRatio: config.JUDGE_MAX_LATENCY_RATIO,
+      latencyAlpha: config.JUDGE_LATENCY_ALPHA,
+      bootstrapIterations: 400,
+      seed: 1,
+    },
+    failuresToRollback: config.JUDGE_FAILURES_TO_ROLLBACK,
+  };
+}
+
+/** What comes back from the worker: metrics, the judge's windows, the noise calibrator, log lines. */
+function workerEvents(parts: { metrics: ShadowMetrics; windows: PairWindows; calibrator: NoiseCalibrator; logger: Logger }): (e: FromWorker) => void {
+  const { metrics, windows, calibrator, logger } = parts;
+  return (e) => {
+    switch (e.t) {
+      case 'pair':
+        if (e.mirror !== null) metrics.mirror(e.route, e.side, e.mirror);
+        if (e.comparison === null) return;
+        metrics.comparison(e.route, e.comparison);
+        if (e.comparison.sample !== null) windows.add(e.route, e.comparison.sample, e.comparison.at);
+        return;
+      case 'noise':
+        calibrator.observe(e.route, e.diffs);
+        metrics.calibrated(e.route);
+        return;
+      case 'written':
+        metrics.written.inc(e.count);
+        return;
+      case 'dropped':
+        metrics.dropped.inc({ reason: e.reason }, e.count);
+        return;
+      case 'raised':
+        metrics.raised(e.operation);
+        return;
+      case 'log':
+        logger.log(e.level, e.message, e.meta);
+        return;
+      default:
+        return;
+    }
+  };
+}
+
+function shadowLink(config: Config, deps: { logger: Logger; onEvent: (e: FromWorker) => void; worker: ExperimentOptions['worker'] }): ShadowLink {
+  return new ShadowLink({
+    init: {
+      mirror: {
+        connections: config.SHADOW_CONNECTIONS,
+        connectTimeoutMs: Math.min(2_000, config.SHADOW_TIMEOUT_MS),
+        timeoutMs: config.SHADOW_TIMEOUT_MS,
+        bodyCap: config.SHADOW_BODY_CAP_BYTES,
+      },
+      databaseUrl: config.DATABASE_URL ?? null,
+      recorder: { maxQueue: config.RECORDER_QUEUE_MAX, batchSize: config.RECORDER_BATCH_SIZE, flushMs: config.RECORDER_FLUSH_MS },
+      sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
+      nice: config.SHADOW_WORKER_NICE,
+      latencyWarmupPairs: config.SHADOW_LATENCY_WARMUP_PAIRS,
+    },
+    budget: config.SHADOW_MAX_IN_FLIGHT,
+    logger: deps.logger,
+    onEvent: deps.onEvent,
+    ...(deps.worker?.restartMs !== undefined ? { restartMs: deps.worker.restartMs } : {}),
+    ...(deps.worker?.create !== undefined ? { createWorker: deps.worker.create } : {}),
+  });
+}
+
+async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ parts: ExperimentParts; hooks: ProxyHooks }> {
+  const { config, logger, closer, registry } = core;
+  const now = options.now ?? Date.now;
+  const replicaId = options.replicaId ?? `${os.hostname()}:${process.pid}:${randomBytes(2).toString('hex')}`;
+  const routes = () => core.routes.current;
+
+  const store = options.store ?? (await openRollbackStore(config, { logger, closer, now }));
+  const gate = createCandidateGate(store);
+
+  const windows = new PairWindows({ windowMs: config.JUDGE_WINDOW_MS, maxPairs: config.JUDGE_MAX_PAIRS });
+  const calibrator = new NoiseCalibrator();
+  // The gauges read the link at scrape time (it is created just below).
+  const metrics = new ShadowMetrics(registry, { inFlight: () => mirror.inFlight, queueDepth: () => mirror.queued });
+  // Mirrors, comparison and recording run on the shadow worker thread, off the clients' event loop.
+  const mirror = shadowLink(config, { logger, onEvent: workerEvents({ metrics, windows, calibrator, logger }), worker: options.worker });
+  closer.add('shadow worker', () => mirror.close());
+  if (!(await mirror.ready())) logger.error('the shadow worker did not start in time; mirroring resumes when it does');
+
+  let comparisons: ComparisonStore | null = null;
+  if (config.DATABASE_URL) {
+    comparisons = await ComparisonStore.open({
+      databaseUrl: config.DATABASE_URL,
+      logger,
+      retention: { rawHours: config.COMPARISON_RETENTION_HOURS, rollupDays: config.COMPARISON_ROLLUP_RETENTION_DAYS, intervalMs: config.COMPARISON_PURGE_INTERVAL_MS },
+      onSchemaReady: () => mirror.setSchemaReady(true),
+    });
+    const opened = comparisons;
+    closer.add('comparison database', () => opened.close());
+  }
+
+  const tap = new ShadowTap({
+    routes,
+    gate,
+    link: mirror,
+    metrics,
+    now,
+    logger,
+    requestBodyCap: config.SHADOW_BODY_CAP_BYTES,
+    responseBodyCap: config.SHADOW_BODY_CAP_BYTES,
+    random: options.random,
+  });
+
+  const defaults = judgeDefaults(config);
+  const judged = (): RouteJudging[] =>
+    routes()
+      .routes.filter((r) => r.candidate !== null)
+      .map((r) => ({ routeId: r.id, ...judgeSettings(r.judge, defaults), flags: [r.flags.live, r.flags.shadow] }));
+  const controller = new RollbackController({
+    now,
+    windows,
+    store,
+    replicaId,
+    routes: judged,
+    actions: rollbackActions(config, { comparisons, logger, closer }),
+    flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
+    logger,
+    onVerdict: (route, verdict) => metrics.verdicts.inc({ route, verdict }),
+    onRollback: (route) => metrics.rollbacks.inc({ route }),
+  });
+  closer.add('rollback controller', () => controller.close());
+  if (!options.manualTicks) controller.start(config.JUDGE_INTERVAL_MS);
+  for (const e of store.entries()) metrics.rolledBack.set({ route: e.routeId }, e.state === 'rolled-back' ? 1 : 0);
+  const stopWatching = store.onChange((entry, previous) => {
+    metrics.rolledBack.set({ route: entry.routeId }, entry.state === 'rolled-back' ? 1 : 0);
+    if (previous?.state !== entry.state && entry.by !== replicaId) {
+      logger.warn(`route ${entry.state === 'rolled-back' ? 'rolled back' : 'resumed'} by ${entry.by}`, { route: entry.routeId, reason: entry.reason });
+    }
+  });
+  closer.add('rollback state watch', () => stopWatching());
+
+  const shadowStatus: StatusSection = () => ({
+    shadow: {
+      mirrorsInFlight: mirror.inFlight,
+      mirrorBudget: mirror.capacity,
+      timeoutMs: config.SHADOW_TIMEOUT_MS,
+      worker: { running: mirror.running, restarts: mirror.restarts },
+      recorder: comparisons === null ? { configured: false } : { configured: true, schemaReady: comparisons.schemaReady, queued: mirror.queued },
+    },
+  });
+  return {
+    parts: { replicaId, store, controller, windows, calibrator, comparisons, mirror, metrics },
+    hooks: {
+      gate,
+      tap,
+      adminRoutes: [resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
+      statusSections: [
+        judgeStatusSection({ routes, store, controller, gate, replicaId, intervalMs: config.JUDGE_INTERVAL_MS, windowMs: config.JUDGE_WINDOW_MS }),
+        shadowStatus,
+      ],
+    },
+  };
+}
