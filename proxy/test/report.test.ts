@@ -187,6 +187,24 @@ describe('comparison store (real PostgreSQL)', function () {
     await recorder.close();
   });
 
+  it('before the schema is migrated, each flush drops what is queued (not-migrated); once migrated, the next flush writes', async function () {
+    await migrateReportSchema(pool);
+    const dropped: Array<[DropReason, number]> = [];
+    const written: number[] = [];
+    let ready = false;
+    const recorder = new ComparisonRecorder({ pool, logger: silentLogger(), flushMs: 10_000, ready: () => ready, onDrop: (r, n) => dropped.push([r, n]), onWritten: (n) => written.push(n) });
+    for (const r of records(3, Date.now(), 'nm1')) recorder.enqueue(r);
+    await recorder.flush();
+    for (const r of records(2, Date.now(), 'nm2')) recorder.enqueue(r);
+    await recorder.flush();
+    assert.deepEqual(dropped, [['not-migrated', 3], ['not-migrated', 2]], 'a flush that dropped everything at once leaves no stale flush behind');
+    ready = true;
+    for (const r of records(4, Date.now(), 'nm3')) recorder.enqueue(r);
+    await recorder.flush();
+    assert.deepEqual(written, [4]);
+    await recorder.close();
+  });
+
   it('with the database down, a batch is dropped and counted as db-error and serving code never sees an error', async function () {
     const dead = createPgPool(`postgres://postgres@127.0.0.1:${await freePort()}/none`, silentLogger(), { connectionTimeoutMillis: 500 });
     const dropped: Array<[DropReason, number]> = [];
