@@ -10,7 +10,7 @@ export const shadowEnv = {
   SHADOW_ENABLED: bool(true),
   /** Whole mirrored request, dispatch to last byte. */
   SHADOW_TIMEOUT_MS: int(2_000, 1, 600_000),
-  /** Mirrored requests in flight at most, all routes together; past it requests are not mirrored. */
+  /** The one mirror budget: exchanges in the shadow worker's hands, all routes together; past it requests are not mirrored. */
   SHADOW_MAX_IN_FLIGHT: int(256, 1, 100_000),
   /**
    * Scheduling niceness of the shadow worker thread (Linux; 0 = same as serving). Above 0, when
