@@ -53,6 +53,8 @@ export interface ExchangeStart {
   /** Client request headers (hop-by-hop already removed). */
   readonly headers: IncomingHttpHeaders;
   readonly requestId: string;
+  /** The W3C trace context a request made for this exchange (the mirror) continues. */
+  readonly traceparent: string;
   /** `process.hrtime.bigint()` when the proxy received the request. */
   readonly startedAt: bigint;
 }

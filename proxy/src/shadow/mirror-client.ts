@@ -8,9 +8,12 @@
  *   // the slot is released when the answer (or the timeout, or cancel()) ends the request
  *
  * Raw dispatch handlers (no Readable per response) keep the mirror cheap on the event loop.
+ * With a tracer, each mirrored request is a client span continuing the request's `traceparent`
+ * (the proxy's server span), and its own id goes out as the `traceparent` the candidate continues.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { endSpan, startSpan, traceparentOf, withTraceparent, type Tracer } from '@smp/platform';
 import type { Observation } from '../compare/comparator.js';
 
 export interface MirrorClientOptions {
@@ -132,7 +135,10 @@ export class MirrorClient {
   private inFlightCount = 0;
   private closed = false;
 
-  constructor(private readonly options: MirrorClientOptions) {}
+  constructor(
+    private readonly options: MirrorClientOptions,
+    private readonly tracer: Tracer | null = null,
+  ) {}
 
   get inFlight(): number {
     return this.inFlightCount;
@@ -177,22 +183,32 @@ export class MirrorClient {
    */
   send(request: MirrorRequest, done: (observation: Observation) => void): () => void {
     let released = false;
+    let headers = request.headers;
+    const span = this.tracer === null ? null : this.mirrorSpan(request);
+    if (span !== null) headers = withTraceparent(headers, traceparentOf(span));
     const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, (o) => {
       if (!released) {
         released = true;
         this.release();
       }
+      span?.setAttribute('mirror.outcome', o.error ?? 'answered');
+      if (span !== null) endSpan(span, o.status ?? 0);
       done(o);
     });
     try {
       this.pool(request.origin).dispatch(
-        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body },
+        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers, body: request.body },
         handler,
       );
     } catch (err) {
       handler.abort(err as Error);
     }
     return () => handler.abort(new CancelledError('mirror cancelled'));
+  }
+
+  private mirrorSpan(request: MirrorRequest) {
+    const at = request.headers.indexOf('traceparent');
+    return startSpan(this.tracer!, `mirror ${request.method}`, 'client', at === -1 ? '' : request.headers[at + 1], { 'http.request.method': request.method, 'server.address': request.origin });
   }
 
   async close(): Promise<void> {

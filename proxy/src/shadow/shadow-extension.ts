@@ -201,6 +201,7 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
       sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
       nice: config.SHADOW_WORKER_NICE,
       latencyWarmupPairs: config.SHADOW_LATENCY_WARMUP_PAIRS,
+      tracing: core.config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? null : { endpoint: core.config.OTEL_EXPORTER_OTLP_ENDPOINT, service: core.config.OTEL_SERVICE_NAME ?? 'proxy' },
     },
     budget: config.SHADOW_MAX_IN_FLIGHT,
     logger,

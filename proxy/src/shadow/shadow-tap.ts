@@ -52,7 +52,8 @@ export interface ShadowTapOptions {
 export type ShadowLinkPort = Pick<ShadowLink, 'tryAcquire' | 'release' | 'start' | 'served' | 'cancel' | 'running'>;
 
 /** Headers never copied to a mirrored request (undici sets its own; the id and marker are ours). */
-const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-shadow-request', 'expect']);
+// traceparent: the mirror continues the proxy's (ExchangeStart.traceparent), not the client's.
+const NOT_COPIED = new Set(['host', 'content-length', 'transfer-encoding', 'x-request-id', 'x-shadow-request', 'expect', 'traceparent']);
 
 interface Target0 {
   readonly origin: string;
@@ -184,7 +185,7 @@ class ShadowExchange implements ExchangeObserver {
       if (Array.isArray(value)) for (const v of value) headers.push(name, v);
       else headers.push(name, value);
     }
-    headers.push('x-request-id', this.start.requestId, 'x-shadow-request', '1');
+    headers.push('x-request-id', this.start.requestId, 'x-shadow-request', '1', 'traceparent', this.start.traceparent);
     return {
       origin: target.origin,
       path: target.basePath + rewritePath(this.route, side, this.start.url),

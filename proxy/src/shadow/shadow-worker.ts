@@ -6,7 +6,7 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPgPool, type PgPool } from '@smp/platform';
+import { createPgPool, openTracing, type PgPool } from '@smp/platform';
 import { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { MirrorClient } from './mirror-client.js';
 import { forwardingLogger, ShadowWorkerCore } from './shadow-worker-core.js';
@@ -77,7 +77,9 @@ if (init.databaseUrl !== null) {
     onWritten: (count) => emit({ t: 'written', count }),
   });
 }
-const core = new ShadowWorkerCore({ mirror: new MirrorClient(init.mirror), recorder, sampleBodyBytes: init.sampleBodyBytes, emit, latencyWarmupPairs: init.latencyWarmupPairs });
+// The thread's own tracer provider: spans made here cannot reach the serving thread's.
+const tracing = openTracing({ endpoint: init.tracing?.endpoint, service: init.tracing?.service ?? 'proxy' });
+const core = new ShadowWorkerCore({ mirror: new MirrorClient(init.mirror, tracing.tracer), recorder, sampleBodyBytes: init.sampleBodyBytes, emit, latencyWarmupPairs: init.latencyWarmupPairs });
 
 // Ready: the serving thread waits for this before it takes traffic.
 flush();
@@ -105,6 +107,7 @@ port.on('message', (batch: ToWorkerBatch) => {
     clearInterval(depthReport);
     await core.close().catch((err: Error) => emit({ t: 'log', level: 'warn', message: 'shadow worker close failed', meta: { error: err.message } }));
     await pool?.end().catch(() => undefined);
+    await tracing.close();
     const last: FromWorkerBatch = { events, queued: 0, closed: true };
     events = [];
     port.postMessage(last);
