@@ -10,7 +10,7 @@
  *     └ proxy    CLIENT "mirror POST"     ─► anomaly-service SERVER "POST /api/v1/ml/check_drift" ─► CLIENT "pg SELECT"…
  */
 import assert from 'node:assert/strict';
-import { eventually } from '@smp/platform/testkit';
+import { eventually, http } from '@smp/platform/testkit';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
 import { startStack, type Stack } from './support/stack.js';
 
@@ -77,5 +77,16 @@ describe('compose: one client request is one trace across proxy, mirror and serv
       return s;
     }, 20_000, 100);
     assert.match(proxySpan.traceId, /^[0-9a-f]{32}$/);
+  });
+
+  it('health probes and metric scrapes leave no spans (the monolith\'s /health queries PostgreSQL)', async function () {
+    const count = receiver.spans.length;
+    for (const service of ['legacy-monolith', 'anomaly-service', 'prediction-service'] as const) {
+      assert.equal((await http(`${stack.urls[service]}/health`)).status, 200);
+      await stack.metrics(service);
+    }
+    // Three export intervals of the batch processors (200 ms each).
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.deepEqual(receiver.spans.slice(count).map((s) => `${s.service}:${s.name}`), []);
   });
 });

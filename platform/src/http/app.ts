@@ -7,7 +7,7 @@
  * metrics (`http_requests_total`, `http_request_duration_seconds` labelled by route template) and
  * `GET /metrics` from the app's own Registry. With a tracer (tracing.ts), each request is a server
  * span continuing the caller's `traceparent`, named by method and route template, and active while
- * the handler runs (its database calls are its children).
+ * the handler runs (its database calls are its children); quiet paths (probes, scrapes) are not.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
@@ -57,7 +57,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
     const requestId = requestIdFrom(req.headers);
     req.requestId = requestId;
     res.setHeader('X-Request-ID', requestId);
-    const span = tracer === null ? null : startSpan(tracer, req.method, 'server', req.headers.traceparent, { 'http.request.method': req.method, 'url.path': req.path });
+    // Probes and scrapes (quiet paths) are not traced: they would bury the requests in traces.
+    const span = tracer === null || quiet.has(req.path) ? null : startSpan(tracer, req.method, 'server', req.headers.traceparent ?? '', { 'http.request.method': req.method, 'url.path': req.path });
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const handler = routeTemplate(req);

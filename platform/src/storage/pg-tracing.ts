@@ -1,11 +1,12 @@
 /**
  * Client spans for PostgreSQL queries (OpenTelemetry database conventions: `db.system.name`,
- * `db.query.text`), children of whatever span is active when the query is issued (the request's).
+ * `db.query.text`), children of the span active when the query is issued (the request's); a query
+ * issued outside any span (health probe, migration, background job) is not traced.
  * Both ways of querying are covered: `pool.query(...)` and the queries of a client leased with
  * `await pool.connect()` (transactions), whose `query` is traced until it is released.
  */
 import type pg from 'pg';
-import { SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { startSpan } from '../tracing.js';
 
 type Query = (...args: unknown[]) => unknown;
@@ -24,6 +25,9 @@ function finish(span: Span, err: unknown): void {
 /** `query` with a span around each call, in callback or promise form. */
 function traced(tracer: Tracer, query: Query): Query {
   return function (this: unknown, ...args: unknown[]) {
+    // Only queries made for a traced operation: a probe's or a background job's would each be a
+    // one-span trace of its own.
+    if (trace.getSpan(context.active()) === undefined) return query.apply(this, args);
     const text = queryText(args[0]);
     // The first word names the operation (`SELECT`, `INSERT`…): a bounded span name.
     const span = startSpan(tracer, `pg ${text.trimStart().split(/\s/, 1)[0]?.toUpperCase() || 'query'}`, 'client', undefined, {
