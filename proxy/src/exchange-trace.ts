@@ -40,6 +40,13 @@ export class ExchangeTrace {
   }
 }
 
+/** What the mirror continues: the server span when traced, else the `traceparent` sent upstream. */
+export function mirrorTraceparent(trace: ExchangeTrace | null, upstreamHeaders: readonly string[]): string {
+  if (trace !== null) return trace.traceparent;
+  for (let i = 0; i < upstreamHeaders.length; i += 2) if (upstreamHeaders[i] === 'traceparent') return upstreamHeaders[i + 1];
+  return '';
+}
+
 /** An ExchangeTrace when a tracer is given, else null (the hot path checks for null only). */
 export function traceExchange(tracer: Tracer | null, method: string, routeId: string, clientTraceparent: string | string[] | undefined): ExchangeTrace | null {
   return tracer === null ? null : new ExchangeTrace(tracer, method, routeId, clientTraceparent);

@@ -14,7 +14,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { endSpan, requestIdFrom, type Logger, type Span, type Tracer } from '@smp/platform';
-import { traceExchange, type ExchangeTrace } from './exchange-trace.js';
+import { mirrorTraceparent, traceExchange, type ExchangeTrace } from './exchange-trace.js';
 import type { ExchangeObserver, ExchangeStart, ExchangeTap, RouteDecision, Target } from './exchange.js';
 import type { RouteMetrics, ProxyMetrics } from './proxy-metrics.js';
 import { rewritePath, type Route } from './routing/route-table.js';
@@ -60,7 +60,7 @@ export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res
     let observer: ExchangeObserver | null = null;
     if (deps.tap !== null) {
       try {
-        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt, trace, headers));
+        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt, mirrorTraceparent(trace, headers)));
       } catch (err) {
         deps.logger.warn('exchange tap failed to begin; request served without it', { correlation_id: requestId, error: (err as Error).message });
       }
@@ -74,8 +74,6 @@ class TapStart implements ExchangeStart {
   // #private: no own enumerable property for a tap that logs or serialises the start.
   readonly #req: IncomingMessage;
   #headers: IncomingHttpHeaders | undefined = undefined;
-  readonly #trace: ExchangeTrace | null;
-  readonly #upstreamHeaders: string[];
 
   constructor(
     readonly decision: RouteDecision,
@@ -84,18 +82,9 @@ class TapStart implements ExchangeStart {
     req: IncomingMessage,
     readonly requestId: string,
     readonly startedAt: bigint,
-    trace: ExchangeTrace | null,
-    upstreamHeaders: string[],
+    readonly traceparent: string,
   ) {
     this.#req = req;
-    this.#trace = trace;
-    this.#upstreamHeaders = upstreamHeaders;
-  }
-
-  get traceparent(): string {
-    if (this.#trace !== null) return this.#trace.traceparent;
-    const at = this.#upstreamHeaders.indexOf('traceparent');
-    return at === -1 ? '' : this.#upstreamHeaders[at + 1];
   }
 
   get headers(): IncomingHttpHeaders {
@@ -131,8 +120,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   endSpan(status: number, err?: Error): void {
-    if (this.span === null) return;
-    endSpan(this.span, status, err);
+    if (this.span !== null) endSpan(this.span, status, err);
     this.span = null;
   }
 
