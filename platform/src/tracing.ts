@@ -19,7 +19,7 @@ import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 
 export type { Span, Tracer } from '@opentelemetry/api';
 
@@ -37,6 +37,8 @@ export interface TracingOptions {
   service: string;
   /** Export delay of the batch processor (ms). */
   scheduledDelayMs?: number;
+  /** Export here instead of OTLP (tests: the SDK's InMemorySpanExporter); tracing is then on. */
+  exporter?: SpanExporter;
 }
 
 export const TRACING_OFF: Tracing = Object.freeze({ tracer: null, close: async () => {} });
@@ -44,12 +46,12 @@ export const TRACING_OFF: Tracing = Object.freeze({ tracer: null, close: async (
 let contextManager: AsyncLocalStorageContextManager | null = null;
 
 export function openTracing(options: TracingOptions): Tracing {
-  if (options.endpoint === undefined) return TRACING_OFF;
+  if (options.endpoint === undefined && options.exporter === undefined) return TRACING_OFF;
   if (contextManager === null) {
     contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
   }
-  const exporter = new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const exporter = options.exporter ?? new OTLPTraceExporter({ url: `${options.endpoint!.replace(/\/+$/, '')}/v1/traces` });
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.service }),
     spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: options.scheduledDelayMs ?? 200, maxQueueSize: 2048 })],
