@@ -161,6 +161,7 @@ function shadowLink(config: Config, deps: { logger: Logger; onEvent: (e: FromWor
       sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
       nice: config.SHADOW_WORKER_NICE,
       latencyWarmupPairs: config.SHADOW_LATENCY_WARMUP_PAIRS,
+      tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? null : { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME ?? 'proxy' },
     },
     budget: config.SHADOW_MAX_IN_FLIGHT,
     logger: deps.logger,

@@ -168,7 +168,7 @@ class ShadowExchange implements ExchangeObserver {
     const body = this.requestChunks.length === 0 ? null : this.requestChunks.length === 1 ? this.requestChunks[0] : Buffer.concat(this.requestChunks, this.requestSize);
     this.requestChunks = [];
     this.holdsSlot = false;
-    const headers = mirrorRequestHeaders(this.start.upstreamHeaders);
+    const headers = mirrorRequestHeaders(this.start.upstreamHeaders, this.start.traceparent);
     this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body, headers), this.calibrate ? this.request('legacy', body, headers) : null);
     if (this.early !== null) this.hand(this.early);
   }
