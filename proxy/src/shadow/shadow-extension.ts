@@ -11,7 +11,8 @@
  *   worker    MirrorClient (own pools) -> PairPipeline: compare + ComparisonRecorder (PostgreSQL)
  *   events    back on this thread: metrics, PairWindows (the judge's), NoiseCalibrator
  *   loop      RollbackController every JUDGE_INTERVAL_MS -> store + Unleash + event + webhook
- *   admin     POST /routes/:id/resume, GET /comparisons, GET /comparisons/summary, GET /comparisons/noise
+ *   admin     POST /routes/:id/resume, GET /comparisons, GET /comparisons/summary, GET /comparisons/noise,
+ *             GET /report (HTML, report/report-routes.ts)
  *   status    `judge` (each route's verdict, evidence, rollback state) and `shadow` (budget, queue)
  */
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ import { rollbackWebhook } from '../analysis/rollback-webhook.js';
 import { unleashFlagSwitch } from '../analysis/unleash-flag-switch.js';
 import { NoiseCalibrator } from '../compare/noise-calibrator.js';
 import { listComparisons, summarizeComparisons } from '../report/comparison-query.js';
+import { reportWiring } from '../report/report-routes.js';
 import { migrateReportSchema } from '../report/report-schema.js';
 import { RetentionPurger } from '../report/retention.js';
 import { rollbackEventRecorder } from '../report/rollback-events.js';
@@ -285,6 +287,7 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
         const s = settings.get(r);
         return { routeId: r.id, thresholds: s.thresholds, failuresToRollback: s.failuresToRollback, flags: [r.flags.live, r.flags.shadow] };
       });
+  const report = reportWiring({ pool: () => pool, ready: () => schemaReady, routes: () => core.routes.current.routes, flags: core.flags, judgeStatus: () => controller.status(), noise: calibrator, replicaId, logger, closer, now });
   const controller = new RollbackController({
     now,
     windows,
@@ -294,7 +297,10 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
     actions,
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
-    onVerdict: (route, verdict) => metrics.verdicts.inc({ route, verdict }),
+    onVerdict: (route, verdict) => {
+      metrics.verdicts.inc({ route, verdict });
+      report.onVerdict(route, verdict);
+    },
     onRollback: (route) => metrics.rollbacks.inc({ route }),
   });
   closer.add('rollback controller', () => controller.close());
@@ -324,6 +330,7 @@ async function build(core: ProxyCore, config: ShadowConfig, options: ShadowExten
   };
 
   const adminRoutes: AdminRoute[] = [
+    ...report.adminRoutes,
     {
       method: 'POST',
       path: '/routes/:id/resume',
