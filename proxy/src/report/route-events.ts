@@ -8,7 +8,8 @@
  *   // …written every flushMs in one transaction, never awaited by a request
  *
  * N replicas see the same flag change and may reach the same verdict: an event with a `subject` is
- * written only when its `state` differs from the last one stored for (route, kind, subject). The
+ * written only when its `state` differs from the last one stored for (route, kind, subject) and it
+ * is not older than that one (a replica that saw the change late writes nothing). The
  * check and the insert run under a transaction-scoped advisory lock on that key, so the second
  * replica sees the first one's row and writes nothing, whatever the timing. This also records a
  * change made while every proxy was stopped, on the next start.
@@ -49,10 +50,14 @@ export interface RouteEventWriterOptions {
 }
 
 const INSERT = `INSERT INTO proxy_route_events (at, route, kind, actor, summary, detail, subject, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+// Written unless the newest stored event of the subject has the same state, or is newer than this
+// one (another replica already recorded what came after: this observation is stale).
 const INSERT_IF_CHANGED = `
   INSERT INTO proxy_route_events (at, route, kind, actor, summary, detail, subject, state)
   SELECT $1, $2, $3, $4, $5, $6, $7, $8
-  WHERE (SELECT state FROM proxy_route_events WHERE route = $2 AND kind = $3 AND subject = $7 ORDER BY at DESC, id DESC LIMIT 1) IS DISTINCT FROM $8`;
+  WHERE NOT EXISTS (
+    SELECT 1 FROM (SELECT state, at FROM proxy_route_events WHERE route = $2 AND kind = $3 AND subject = $7 ORDER BY at DESC, id DESC LIMIT 1) AS last
+    WHERE last.state IS NOT DISTINCT FROM $8 OR last.at >= $1)`;
 
 export class RouteEventWriter {
   private queue: RouteEvent[] = [];

@@ -35,6 +35,10 @@
   const ratio = (a, b) => (a && b ? b / a : null);
   const show = (v) => (v === undefined ? '∅' : JSON.stringify(v));
   const slug = (s) => String(s).replace(/[^A-Za-z0-9_-]/g, '_');
+  // Time axes in UTC, 24 h, like the rest of the page.
+  const hhmm = (t) => new Date(t * 1000).toISOString().slice(11, 16);
+  const timeAxis = { values: (u, vs) => vs.map(hhmm) };
+  const timeSeries = { label: 'UTC', value: (u, v) => (v === null ? '–' : time(new Date(v * 1000).toISOString())) };
 
   function tile(label, value, sub, tone) {
     return el('div', { class: `tile ${tone || ''}` }, el('div', { class: 'tile-label', text: label }), el('div', { class: 'tile-value', text: value }), sub ? el('div', { class: 'tile-sub', text: sub }) : null);
@@ -52,6 +56,8 @@
     const p95 = ratio(s.latency.legacy.p95, s.latency.candidate.p95);
     if (p95) parts.push(`candidate p95 ${s.latency.candidate.p95} ms vs legacy ${s.latency.legacy.p95} ms (×${p95.toFixed(2)})`);
     if (s.candidateErrors || s.legacyErrors) parts.push(`errors: legacy ${int(s.legacyErrors)}, candidate ${int(s.candidateErrors)}`);
+    if (r.current.judge && r.current.judge.verdict) parts.push(`judge: ${r.current.judge.verdict}`);
+    if (r.current.rollback) parts.push(`${r.current.rollback.state} by ${r.current.rollback.by}`);
     return parts.join(' · ');
   }
 
@@ -62,7 +68,7 @@
     const c = r.current;
     const judge = c.judge ? String(c.judge.verdict ?? 'not judged yet') : 'not judged yet';
     const reasons = c.judge && Array.isArray(c.judge.reasons) ? c.judge.reasons.join('; ') : '';
-    const rb = c.rollback ? `${c.rollback.state} by ${c.rollback.by}` : 'never rolled back';
+    const rb = c.rollback ? `${c.rollback.state} by ${c.rollback.by}` : 'no rollback recorded';
     const q = (name) => tile(`${name} legacy → candidate`, `${ms(L[name])} → ${ms(C[name])}`, ratio(L[name], C[name]) ? `×${ratio(L[name], C[name]).toFixed(2)}` : '', slowTone(ratio(L[name], C[name])));
     return el(
       'div',
@@ -96,7 +102,7 @@
     const s = r.series;
     const { card, box } = chartBox('Latency over time (p50 dashed, p99 solid; log axis)', null, nonNull(s.legacyP99) + nonNull(s.candidateP99));
     const line = (label, stroke, dash) => ({ label, stroke, width: dash ? 1.5 : 2, dash: dash ? [6, 4] : undefined, value: (u, v) => ms(v) });
-    return { card, draw: () => new uPlot({ width: width(box), height: 240, scales: { y: { distr: 3, log: 10 } }, series: [{}, line('legacy p50', LEGACY, true), line('legacy p99', LEGACY), line('candidate p50', CANDIDATE, true), line('candidate p99', CANDIDATE)], axes: [{}, { label: 'ms' }] }, [s.t, s.legacyP50, s.legacyP99, s.candidateP50, s.candidateP99], box) };
+    return { card, draw: () => new uPlot({ width: width(box), height: 240, scales: { y: { distr: 3, log: 10 } }, series: [timeSeries, line('legacy p50', LEGACY, true), line('legacy p99', LEGACY), line('candidate p50', CANDIDATE, true), line('candidate p99', CANDIDATE)], axes: [timeAxis, { label: 'ms' }] }, [s.t, s.legacyP50, s.legacyP99, s.candidateP50, s.candidateP99], box) };
   }
 
   function markers(r) {
@@ -137,7 +143,7 @@
       card,
       draw: () => {
         for (const i of legend.querySelectorAll('i')) i.style.background = i.getAttribute('data-color');
-        return new uPlot({ width: width(box), height: 220, plugins: [markerPlugin], scales: { y: { range: (u, min, max) => [0, Math.max(0.01, max * 1.1)] } }, series: [{}, { label: 'mismatch rate', stroke: BAD, fill: 'rgba(198,40,40,0.12)', width: 2, value: (u, v) => pct(v) }], axes: [{}, { values: (u, vs) => vs.map((v) => pct(v, 1)) }] }, [xs, s.mismatchRate], box);
+        return new uPlot({ width: width(box), height: 220, plugins: [markerPlugin], scales: { y: { range: (u, min, max) => [0, Math.max(0.01, max * 1.1)] } }, series: [timeSeries, { label: 'mismatch rate', stroke: BAD, fill: 'rgba(198,40,40,0.12)', width: 2, value: (u, v) => pct(v) }], axes: [timeAxis, { values: (u, vs) => vs.map((v) => pct(v, 1)) }] }, [xs, s.mismatchRate], box);
       },
     };
   }

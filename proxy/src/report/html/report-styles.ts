@@ -11,10 +11,10 @@ main { max-width: 1500px; margin: 0 auto; padding: 8px 24px 48px; }
 section.route { margin-top: 18px; }
 section.route > h2 { margin: 10px 0 2px; font-size: 22px; }
 .headline { margin: 0 0 12px; font-size: 15px; color: var(--ink); font-weight: 500; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 8px; margin-bottom: 12px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px; margin-bottom: 12px; }
 .tile { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 6px; padding: 8px 10px; min-height: 64px; }
 .tile-label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .03em; }
-.tile-value { font-size: 18px; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.tile-value { font-size: 17px; font-weight: 600; overflow-wrap: anywhere; }
 .tile-sub { color: var(--muted); font-size: 12px; overflow: hidden; text-overflow: ellipsis; display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; }
 .tile.good { border-left-color: var(--good); } .tile.warn { border-left-color: var(--warn); } .tile.bad { border-left-color: var(--bad); }
 .tile.bad .tile-value { color: var(--bad); } .tile.good .tile-value { color: var(--good); }
