@@ -143,7 +143,7 @@ describe('report data on PostgreSQL', function () {
     await db?.drop();
   });
 
-  it('two replicas writing the same flag change and verdict store one row each; a later change back is stored again', async function () {
+  it('two replicas observing the same flag changes store one row per change; a later change back is stored again', async function () {
     const writers = [new RouteEventWriter({ pool, logger: silentLogger('a'), flushMs: 60_000 }), new RouteEventWriter({ pool, logger: silentLogger('b'), flushMs: 60_000 })];
     const ev = (actor: string, state: string, at: number): RouteEvent => ({ at, route: 'dedup', kind: 'flag-change', actor, subject: 'migrate.dedup.live', state, summary: state });
     writers.forEach((w, i) => {

@@ -220,8 +220,10 @@
     const pre = el('div', { class: `body ${side}` });
     let parsed;
     try {
+      if (text === null) throw new Error('no body');
       parsed = JSON.parse(text);
     } catch {
+      // Not JSON (or cut at the sample cap): shown as text, unhighlighted.
       pre.append(el('pre', { class: 'raw', text: text === null ? '(no body kept)' : text }));
       return pre;
     }
