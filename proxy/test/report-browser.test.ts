@@ -141,6 +141,9 @@ describe('HTML report in Chromium', function () {
     const w = await browser.page();
     await w.page.goto(`${h.proxy.adminUrl}/report?since=2h`);
     await w.page.waitForSelector('body[data-rendered]');
+    // Every route with a candidate, the overview first.
+    assert.deepEqual(await w.page.$$eval('section.route h2', (hs) => hs.map((x) => x.textContent)), ['ml-predict', 'ml-write']);
+    await w.page.screenshot({ path: path.join(OUT, 'report-all-routes.png'), fullPage: false });
     await Promise.all([w.page.waitForURL(/\/login/), w.page.click('form.logout button')]);
     await w.page.goto(`${h.proxy.adminUrl}/report`);
     assert.match(w.page.url(), /\/login\?next=/);

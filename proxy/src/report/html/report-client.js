@@ -46,19 +46,26 @@
   const matchTone = (r) => (r === null ? '' : r >= 0.999 ? 'good' : r >= 0.99 ? 'warn' : 'bad');
   const slowTone = (r) => (r === null ? '' : r > 1.5 ? 'bad' : r > 1.2 ? 'warn' : 'good');
 
+  /** The ten-second answer: what differs, where, by how much, and what the judge made of it. */
   function headline(r) {
     const s = r.summary;
-    if (!s) return `${r.route}: no pairs recorded in this period.`;
+    const p = el('p', { class: 'headline' });
+    if (!s) {
+      p.append('No pairs recorded in this period.');
+      return p;
+    }
     const compared = s.matches + s.mismatches;
-    const parts = [`${pct(compared ? s.mismatches / compared : null)} of ${int(compared)} compared pairs differ`];
+    const rate = compared ? s.mismatches / compared : null;
+    const strong = (text, tone) => el('b', { class: tone || null, text });
+    p.append(strong(pct(rate), rate === null ? '' : rate > 0.01 ? 'bad' : rate > 0.001 ? 'warn' : 'good'), ` of ${int(compared)} compared pairs differ`);
     const top = r.paths[0];
-    if (top) parts.push(`most often at ${top.path} (${pct(top.share)} of pairs)`);
+    if (top) p.append(', most often at ', el('code', { text: top.path }), ` (${pct(top.share)} of pairs)`);
     const p95 = ratio(s.latency.legacy.p95, s.latency.candidate.p95);
-    if (p95) parts.push(`candidate p95 ${s.latency.candidate.p95} ms vs legacy ${s.latency.legacy.p95} ms (×${p95.toFixed(2)})`);
-    if (s.candidateErrors || s.legacyErrors) parts.push(`errors: legacy ${int(s.legacyErrors)}, candidate ${int(s.candidateErrors)}`);
-    if (r.current.judge && r.current.judge.verdict) parts.push(`judge: ${r.current.judge.verdict}`);
-    if (r.current.rollback) parts.push(`${r.current.rollback.state} by ${r.current.rollback.by}`);
-    return parts.join(' · ');
+    if (p95) p.append(' · candidate p95 ', strong(`×${p95.toFixed(2)}`, slowTone(p95)), ` legacy's (${ms(s.latency.candidate.p95)} vs ${ms(s.latency.legacy.p95)})`);
+    if (s.candidateErrors || s.legacyErrors) p.append(' · errors ', strong(`${int(s.candidateErrors)}`, s.candidateErrors > s.legacyErrors ? 'bad' : ''), ` candidate vs ${int(s.legacyErrors)} legacy`);
+    if (r.current.judge && r.current.judge.verdict) p.append(' · judge ', strong(String(r.current.judge.verdict), r.current.judge.verdict === 'fail' ? 'bad' : r.current.judge.verdict === 'pass' ? 'good' : ''));
+    if (r.current.rollback) p.append(` · ${r.current.rollback.state} by ${r.current.rollback.by}`);
+    return p;
   }
 
   function tiles(r) {
@@ -299,7 +306,7 @@
       'section',
       { class: 'route', id: `route-${slug(r.route)}` },
       el('h2', {}, r.route),
-      el('p', { class: 'headline', text: headline(r) }),
+      headline(r),
       tiles(r),
       el('div', { class: 'charts' }, charts.map((c) => c.card)),
       card('Differing fields', [pathsTable(r)]),

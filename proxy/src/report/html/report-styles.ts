@@ -10,7 +10,9 @@ header.top .logout button { background: transparent; color: #fff; border: 1px so
 main { max-width: 1500px; margin: 0 auto; padding: 8px 24px 48px; }
 section.route { margin-top: 18px; }
 section.route > h2 { margin: 10px 0 2px; font-size: 22px; }
-.headline { margin: 0 0 12px; font-size: 15px; color: var(--ink); font-weight: 500; }
+.headline { margin: 0 0 12px; font-size: 17px; color: var(--ink); }
+.headline b.bad { color: var(--bad); } .headline b.warn { color: var(--warn); } .headline b.good { color: var(--good); }
+.headline code { font-size: 15px; }
 .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px; margin-bottom: 12px; }
 .tile { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--line); border-radius: 6px; padding: 8px 10px; min-height: 64px; }
 .tile-label { color: var(--muted); font-size: 11px; text-transform: uppercase; letter-spacing: .03em; }
