@@ -110,6 +110,8 @@ describe('HTML report in Chromium', function () {
     await checkReport(w);
     // Live state: the judge's verdict and the flags, and the decision recorded by this replica.
     assert.ok((await w.page.textContent('.tiles'))?.includes('100%'));
+    // What the page polls: same origin, with the session cookie, allowed by its CSP.
+    assert.equal(await w.page.evaluate(`fetch(document.getElementById('report-data').getAttribute('data-refresh')).then((r) => r.status)`), 200);
     await w.page.screenshot({ path: path.join(OUT, 'report-live.png'), fullPage: true });
     await w.page.close();
   });
@@ -135,6 +137,21 @@ describe('HTML report in Chromium', function () {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('records each flag change it observes in Unleash once, and shows it on the timeline', async function () {
+    h.setFlags(0, 50);
+    const changes = async () =>
+      (await pool.query(`SELECT summary FROM proxy_route_events WHERE kind = 'flag-change' AND actor = 'replica-test' AND route = $1 ORDER BY id`, [SEED_ROUTE])).rows.map((r) => r.summary);
+    await eventually(async () => assert.ok((await changes()).includes('migrate.ml-predict.shadow: on 100% → on 50%'), (await changes()).join('; ')), 10_000);
+    h.setFlags(0, 50);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    assert.equal((await changes()).filter((c) => c.includes('on 50%')).length, 1);
+    const json = await h.adminGet(`/report.json?route=${SEED_ROUTE}&since=2h`);
+    const route = (json.json as { routes: { current: { shadowPercent: number }; events: { summary: string }[] }[] }).routes[0];
+    assert.equal(route.current.shadowPercent, 50);
+    assert.ok(route.events.some((e) => e.summary === 'migrate.ml-predict.shadow: on 100% → on 50%'));
+    h.setFlags(0, 100);
   });
 
   it('log out ends the session: the page sends the browser back to the login', async function () {
