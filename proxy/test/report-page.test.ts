@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createPgPool, silentLogger, type PgPool } from '@smp/platform';
-import { createTestDatabase, type TestDatabase } from '@smp/platform/testkit';
+import { createTestDatabase, http, type TestDatabase } from '@smp/platform/testkit';
 import type { FeatureInterface } from 'unleash-client/lib/feature.js';
 import { safeNext, sessionCookieValue, sessionValid, SESSION_COOKIE, SESSION_TTL_S } from '../src/admin/admin-session.js';
 import { flagChangeObserver, flagState } from '../src/report/flag-change-events.js';
@@ -17,6 +17,7 @@ import { buildReportData, seriesOf } from '../src/report/report-data.js';
 import { migrateReportSchema } from '../src/report/report-schema.js';
 import { listRouteEvents, RouteEventWriter, type RouteEvent } from '../src/report/route-events.js';
 import { MARKUP, SEED_ROUTE, seedRecords, seedReport } from './support/report-seed.js';
+import { SHADOW_ADMIN_TOKEN, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
 const feature = (enabled: boolean, rollout: number, variants: { name: string; weight: number }[] = []): FeatureInterface =>
   ({ name: 'f', enabled, strategies: [{ name: 'flexibleRollout', parameters: { rollout: String(rollout) }, constraints: [] }], variants }) as unknown as FeatureInterface;
@@ -195,5 +196,42 @@ describe('report data on PostgreSQL', function () {
         ['automatic rollbacks', false],
       ],
     );
+  });
+});
+
+describe('admin login over HTTP (no browser)', function () {
+  this.timeout(20_000);
+  let h: ShadowHarness;
+  before(async function () {
+    h = await startShadowHarness();
+  });
+  after(async function () {
+    await h?.close();
+  });
+  const form = (fields: Record<string, string>) => ({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+
+  it('a browser without a session is sent to /login; the form refuses a wrong token and sets an HttpOnly, SameSite=Strict cookie for the right one', async function () {
+    const page = await http(`${h.proxy.adminUrl}/report/ml-predict?since=2h`, { headers: { accept: 'text/html' } });
+    assert.equal(page.status, 303);
+    assert.equal(page.headers.location, `/login?next=${encodeURIComponent('/report/ml-predict?since=2h')}`);
+    const login = await http(`${h.proxy.adminUrl}/login?next=%2Freport`);
+    assert.equal(login.status, 200);
+    assert.match(login.text, /<form method="post" action="\/login">/);
+    const wrong = await http(`${h.proxy.adminUrl}/login`, form({ token: 'nope', next: '/report' }));
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers['set-cookie'], undefined);
+    const right = await http(`${h.proxy.adminUrl}/login`, form({ token: SHADOW_ADMIN_TOKEN, next: '//evil.example/' }));
+    assert.equal(right.status, 303);
+    assert.equal(right.headers.location, '/report');
+    const cookie = String(right.headers['set-cookie']);
+    assert.match(cookie, /^smp_admin_session=\d+\.[A-Za-z0-9_-]{43}; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    const session = cookie.split(';')[0];
+    // The cookie opens the browser pages (503 here: no DATABASE_URL), never the JSON API.
+    assert.equal((await http(`${h.proxy.adminUrl}/report`, { headers: { cookie: session } })).status, 503);
+    assert.equal((await http(`${h.proxy.adminUrl}/status`, { headers: { cookie: session } })).status, 401);
+    assert.equal((await http(`${h.proxy.adminUrl}/routes/ml-predict/resume`, { method: 'POST', headers: { cookie: session } })).status, 401);
+    const out = await http(`${h.proxy.adminUrl}/logout`, { method: 'POST' });
+    assert.equal(out.status, 303);
+    assert.match(String(out.headers['set-cookie']), /^smp_admin_session=; .*Max-Age=0$/);
   });
 });
