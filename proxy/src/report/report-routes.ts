@@ -129,7 +129,9 @@ export function reportWiring(deps: ReportWiringDeps): ReportWiring {
   const data = (req: AdminRequest, route: string | undefined) => buildReportData(needPool(), { since: sinceOf(req).date, now: new Date(now()), live, ...(route ? { route } : {}) });
   const page = async (req: AdminRequest, route: string | undefined) => {
     const query = new URLSearchParams({ since: sinceOf(req).text, ...(route ? { route } : {}) });
-    const { html, nonce } = renderReportPage(await data(req, route), { refreshUrl: `/report.json?${query}`, logoutUrl: '/logout' });
+    const base = route ? `/report/${encodeURIComponent(route)}` : '/report';
+    const periods = ['15m', '1h', '6h', '24h', '7d'].map((p) => [p, `${base}?since=${p}`] as const);
+    const { html, nonce } = renderReportPage(await data(req, route), { refreshUrl: `/report.json?${query}`, logoutUrl: '/logout', periods });
     return {
       body: html,
       contentType: 'text/html; charset=utf-8',

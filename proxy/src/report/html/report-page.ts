@@ -69,6 +69,8 @@ export interface PageOptions {
   readonly refreshUrl?: string;
   /** Live page: a logout button posting here. */
   readonly logoutUrl?: string;
+  /** Live page: links to the same page over other periods, e.g. `[['1h', '/report?since=1h'], …]`. */
+  readonly periods?: readonly (readonly [string, string])[];
 }
 
 export function renderReportPage(data: ReportData, options: PageOptions = {}): { html: string; nonce: string } {
@@ -76,6 +78,9 @@ export function renderReportPage(data: ReportData, options: PageOptions = {}): {
   const nonce = randomBytes(16).toString('base64');
   const live = options.refreshUrl !== undefined;
   const title = `Shadow comparison${data.route ? ` · ${data.route}` : ''}`;
+  const periods = options.periods?.length
+    ? `<nav class="periods">${options.periods.map(([label, href]) => `<a href="${escapeHtml(href)}">${escapeHtml(label)}</a>`).join('')}</nav>`
+    : '';
   const logout = options.logoutUrl ? `<form method="post" action="${escapeHtml(options.logoutUrl)}" class="logout"><button type="submit">Log out</button></form>` : '';
   const html = `<!doctype html>
 <html lang="en">
@@ -89,7 +94,7 @@ ${live ? '' : `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(
 <style nonce="${nonce}">${REPORT_STYLES}</style>
 </head>
 <body>
-<header class="top"><h1>${escapeHtml(title)}</h1><span id="generated"></span>${logout}</header>
+<header class="top"><h1>${escapeHtml(title)}</h1><span id="generated"></span>${periods}${logout}</header>
 <main id="app"><noscript>This report draws its charts and tables with JavaScript.</noscript></main>
 <script type="application/json" id="report-data"${live ? ` data-refresh="${escapeHtml(options.refreshUrl!)}"` : ''}>${scriptSafeJson(data)}</script>
 <script nonce="${nonce}">${uplotJs}</script>

@@ -6,6 +6,7 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 header.top { display: flex; align-items: baseline; gap: 16px; padding: 12px 24px; background: #1d2330; color: #fff; }
 header.top h1 { font-size: 18px; margin: 0; }
 header.top #generated { color: #b8c0d0; font-size: 12px; flex: 1; }
+header.top nav.periods a { color: #cfd6e4; margin-left: 10px; font-size: 13px; }
 header.top .logout button { background: transparent; color: #fff; border: 1px solid #6d7890; border-radius: 4px; padding: 3px 10px; cursor: pointer; }
 main { max-width: 1500px; margin: 0 auto; padding: 8px 24px 48px; }
 section.route { margin-top: 18px; }
