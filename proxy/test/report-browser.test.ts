@@ -108,11 +108,22 @@ describe('HTML report in Chromium', function () {
     const w = await browser.page();
     await w.page.goto(`${h.proxy.adminUrl}/report/${SEED_ROUTE}?since=2h`);
     await checkReport(w);
+    await w.page.screenshot({ path: path.join(OUT, 'report-live.png'), fullPage: true });
     // Live state: the judge's verdict and the flags, and the decision recorded by this replica.
     assert.ok((await w.page.textContent('.tiles'))?.includes('100%'));
+    // Differing fields: filterable and sortable.
+    const table = `#route-${SEED_ROUTE} table[id^="paths-"]`;
+    const firstColumn = () => w.page.$$eval(`${table} tbody tr td:first-child`, (tds) => tds.map((t) => t.textContent));
+    assert.deepEqual(await firstColumn(), ['prediction[*]', 'note']);
+    await w.page.click(`${table} th:first-child`);
+    assert.deepEqual(await firstColumn(), ['prediction[*]', 'note']);
+    await w.page.click(`${table} th:first-child`);
+    assert.deepEqual(await firstColumn(), ['note', 'prediction[*]']);
+    await w.page.fill(`#route-${SEED_ROUTE} input.filter`, 'pred');
+    assert.deepEqual(await firstColumn(), ['prediction[*]']);
+    await w.page.fill(`#route-${SEED_ROUTE} input.filter`, '');
     // What the page polls: same origin, with the session cookie, allowed by its CSP.
     assert.equal(await w.page.evaluate(`fetch(document.getElementById('report-data').getAttribute('data-refresh')).then((r) => r.status)`), 200);
-    await w.page.screenshot({ path: path.join(OUT, 'report-live.png'), fullPage: true });
     await w.page.close();
   });
 
