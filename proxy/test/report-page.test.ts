@@ -55,20 +55,25 @@ describe('report parts', function () {
     });
   }
 
-  it('flag observer: enqueues each flag once, then only its changes', function () {
+  it('flag observer: enqueues each flag once, then only its changes; a flag not there yet is not news, a deleted one is', function () {
     const defs = new Map<string, FeatureInterface>([
       ['migrate.r.live', feature(true, 10)],
       ['migrate.r.shadow', feature(true, 100)],
     ]);
     const got: RouteEvent[] = [];
     const observe = flagChangeObserver({ routes: () => [{ routeId: 'r', flags: ['migrate.r.live', 'migrate.r.shadow'] }], definition: (f) => defs.get(f), enqueue: (e) => got.push(e), actor: 'a', now: () => 1 });
+    const shadow = defs.get('migrate.r.shadow')!;
+    defs.delete('migrate.r.shadow');
     observe();
     observe();
     defs.set('migrate.r.live', feature(true, 30));
+    defs.set('migrate.r.shadow', shadow);
+    observe();
+    defs.delete('migrate.r.live');
     observe();
     assert.deepEqual(
       got.map((e) => e.summary),
-      ['migrate.r.live: on 10%', 'migrate.r.shadow: on 100%', 'migrate.r.live: on 10% → on 30%'],
+      ['migrate.r.live: on 10%', 'migrate.r.live: on 10% → on 30%', 'migrate.r.shadow: on 100%', 'migrate.r.live: on 30% → missing'],
     );
   });
 

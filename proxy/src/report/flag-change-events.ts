@@ -41,6 +41,8 @@ export function flagChangeObserver(options: {
         const state = flagState(options.definition(flag));
         const before = seen.get(flag);
         if (before === state) continue;
+        // Flags not fetched yet (or no Unleash at all) are not news; a flag deleted later is.
+        if (before === undefined && state === 'missing') continue;
         seen.set(flag, state);
         options.enqueue({
           at: options.now(),
