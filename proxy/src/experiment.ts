@@ -13,7 +13,7 @@
  *   worker    shadow-worker/  MirrorClient -> pairResult (compare; sample; record) -> ComparisonRecorder
  *   events    here         pair -> metrics + PairWindows (the judge's); noise -> NoiseCalibrator
  *   judge     analysis/    RollbackController every JUDGE_INTERVAL_MS -> store + rollback actions
- *   report    report/      ComparisonStore (schema, retention), GET /comparisons*
+ *   report    report/      ComparisonStore (schema, retention), GET /comparisons*, GET /report (HTML), route events
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ import { RollbackController, type RouteJudging } from './analysis/rollback-contr
 import { NoiseCalibrator } from './compare/noise-calibrator.js';
 import { comparisonRoutes } from './report/comparison-routes.js';
 import { ComparisonStore } from './report/comparison-store.js';
+import { reportWiring } from './report/report-routes.js';
 import { judgeSettings, type JudgeDefaults } from './routing/route-settings.js';
 import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
@@ -218,6 +219,18 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     routes()
       .routes.filter((r) => r.candidate !== null)
       .map((r) => ({ routeId: r.id, ...judgeSettings(r.judge, defaults), flags: [r.flags.live, r.flags.shadow] }));
+  const report = reportWiring({
+    pool: () => comparisons?.db ?? null,
+    ready: () => comparisons?.schemaReady ?? false,
+    routes: () => routes().routes,
+    flags: core.flags,
+    judgeStatus: () => controller.status(),
+    noise: calibrator,
+    replicaId,
+    logger,
+    closer,
+    now,
+  });
   const controller = new RollbackController({
     now,
     windows,
@@ -227,7 +240,10 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     actions: rollbackActions(config, { comparisons, logger, closer }),
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
-    onVerdict: (route, verdict) => metrics.verdicts.inc({ route, verdict }),
+    onVerdict: (route, verdict) => {
+      metrics.verdicts.inc({ route, verdict });
+      report.onVerdict(route, verdict);
+    },
     onRollback: (route) => metrics.rollbacks.inc({ route }),
   });
   closer.add('rollback controller', () => controller.close());
@@ -255,7 +271,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     hooks: {
       gate,
       tap,
-      adminRoutes: [resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
+      adminRoutes: [...report.adminRoutes, resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
       statusSections: [
         judgeStatusSection({ routes, store, controller, gate, replicaId, intervalMs: config.JUDGE_INTERVAL_MS, windowMs: config.JUDGE_WINDOW_MS }),
         shadowStatus,

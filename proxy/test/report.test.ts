@@ -114,8 +114,8 @@ describe('comparison store (real PostgreSQL)', function () {
     await db.drop();
   });
 
-  it('migrates once: version 1 the first time, nothing the second time', async function () {
-    assert.deepEqual(await migrateReportSchema(pool), [1]);
+  it('migrates once: versions 1 and 2 the first time, nothing the second time', async function () {
+    assert.deepEqual(await migrateReportSchema(pool), [1, 2]);
     assert.deepEqual(await migrateReportSchema(pool), []);
   });
 

@@ -9,6 +9,9 @@
  *   proxy_diff_path_rollups    per route, minute and generalised path: how often it differed, with
  *                              the latest example
  *   proxy_rollback_events      rollbacks and resumes with the verdict's evidence
+ *   proxy_label_rollups        (v2) per route, minute and label pair: the ML confusion matrix
+ *   proxy_route_events         (v2) what happened to a route, for the report's timeline: flag
+ *                              changes, judge decisions (and, later, every action on its flags)
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 
@@ -92,6 +95,35 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
         evidence jsonb
       );
       CREATE INDEX IF NOT EXISTS proxy_rollback_events_route_at ON proxy_rollback_events (route, at DESC);
+    `,
+  },
+  {
+    version: 2,
+    name: 'label rollups and route events',
+    sql: `
+      CREATE TABLE IF NOT EXISTS proxy_label_rollups (
+        route text NOT NULL,
+        minute timestamptz NOT NULL,
+        legacy_label text NOT NULL,
+        candidate_label text NOT NULL,
+        count integer NOT NULL,
+        PRIMARY KEY (route, minute, legacy_label, candidate_label)
+      );
+      CREATE INDEX IF NOT EXISTS proxy_label_rollups_minute ON proxy_label_rollups (minute);
+
+      CREATE TABLE IF NOT EXISTS proxy_route_events (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        route text NOT NULL,
+        kind text NOT NULL,
+        actor text NOT NULL,
+        summary text NOT NULL,
+        detail jsonb,
+        subject text NOT NULL DEFAULT '',
+        state text
+      );
+      CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
+      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
     `,
   },
 ]);
