@@ -12,7 +12,7 @@
  * One mutable pair object is reused (the judge keeps no reference), so a stream allocates nothing.
  */
 import type { JudgePair } from '../src/analysis/judge-evidence.js';
-import { seededRandom } from '../src/analysis/statistics.js';
+import { seededRandom } from '../src/analysis/seeded-random.js';
 
 export type Scenario =
   | { readonly kind: 'healthy' }

@@ -70,11 +70,12 @@ export function parseJudgeSettings(input: unknown, where = 'judge', defaults: Ju
   if (!parsed.success) {
     return { ok: false, errors: parsed.error.issues.map((i) => `${where}${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')}: ${i.message}`) };
   }
-  const settings: JudgeSettings = { ...defaults, ...stripUndefined(parsed.data) };
-  if (settings.tailLatencyRatio <= settings.maxLatencyRatio) {
-    return { ok: false, errors: [`${where}.tailLatencyRatio: must be greater than maxLatencyRatio (${settings.maxLatencyRatio}), got ${settings.tailLatencyRatio}`] };
-  }
-  return { ok: true, settings: Object.freeze(settings) };
+  return { ok: true, settings: withOverrides(defaults, parsed.data) };
+}
+
+/** `defaults` with the fields `overrides` sets (validated by `judgeSettingsSchema`), frozen. */
+export function withOverrides(defaults: JudgeSettings, overrides: JudgeSettingsInput): JudgeSettings {
+  return Object.freeze({ ...defaults, ...stripUndefined(overrides) });
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

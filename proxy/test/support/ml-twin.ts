@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { seededRandom } from '../../src/analysis/statistics.js';
+import { seededRandom } from '../../src/analysis/seeded-random.js';
 
 export interface TwinOptions {
   /** Delay before answering (ms). */
