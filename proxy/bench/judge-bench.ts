@@ -76,8 +76,9 @@ function inControlFigures(): void {
       if (p.legacyError || p.candidateError) continue;
       const l = p.legacyLatencyMs!, c = p.candidateLatencyMs!;
       latency++;
-      if (c > d.maxLatencyRatio * l) slow++;
-      if (c >= d.tailLatencyRatio * l) { tail++; tailCandidate++; } else if (l >= d.tailLatencyRatio * c) tail++;
+      const slack = d.minLatencyDifferenceMs;
+      if (c > d.maxLatencyRatio * l && c - l >= slack) slow++;
+      if (c >= d.tailLatencyRatio * l && c - l >= slack) { tail++; tailCandidate++; } else if (l >= d.tailLatencyRatio * c && l - c >= slack) tail++;
     }
     return { slow: slow / latency, latency, tail, tailShare: tail ? tailCandidate / tail : 0, candidateOnly: candidateOnly / n, legacyOnly: legacyOnly / n };
   };
@@ -93,7 +94,11 @@ function inControlFigures(): void {
   console.log(`\nin control (h = ln(3/α) = ${h.toFixed(2)}; Ville: ARL ≥ 1/α = ${(1 / d.falseAlarmLevel).toLocaleString('en')} observations at each boundary, P(alarm within N) ≤ N·α)`);
   console.log(`  mismatch-rate  boundary ${f * m}; A/A rate 0 (identical answers): never`);
   console.log(`  error-rate     boundary r̂ + clamp(2r̂, ${f * e}, ${e / 2}); A/A identical: 0 candidate-only failures, never; independent 0.1% failures: rate ${ind.candidateOnly.toFixed(5)} vs p0 ${p0e.toFixed(5)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFa(n, ind.candidateOnly, p0e, grid.map((g) => r + g * e)))}`);
-  console.log(`  latency        boundary 0.5 (median ratio = ${d.maxLatencyRatio}); A/A rate ${aa.slow.toFixed(4)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFa(aa.latency, aa.slow, 0.5, [0.6, 0.75, 0.9]))}`);
+  // Blocks of 4 latency pairs, slow when ≥ 3 are: P(Binomial(4, q) ≥ 3).
+  const block = (q: number) => 4 * q ** 3 * (1 - q) + q ** 4;
+  const hBlock = cusumThreshold(2, d.falseAlarmLevel);
+  const pBlock = [0.5, 0.74].reduce((sum, p1) => sum + 1 - Math.exp(-(aa.latency / 4) / siegmundArl(block(aa.slow), 5 / 16, p1, hBlock)), 0);
+  console.log(`  latency        boundary: median ratio = ${d.maxLatencyRatio}, P(slow block) = 5/16; A/A slow-pair rate ${aa.slow.toFixed(4)}, slow-block rate ${block(aa.slow).toFixed(4)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pBlock)}`);
   console.log(`  tail-latency   boundary share ${d.inControlTailShare.toFixed(3)}; A/A: ${aa.tail} tail pairs per 1e6, candidate share ${aa.tailShare.toFixed(3)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFa(aa.tail, aa.tailShare, d.inControlTailShare, [0.8, 0.9, 0.97]))}`);
 }
 

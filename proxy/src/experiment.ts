@@ -105,6 +105,7 @@ function judgeDefaults(config: Config): JudgeSettings {
     maxMismatchRate: config.JUDGE_MAX_MISMATCH_RATE,
     maxErrorRateIncrease: config.JUDGE_MAX_ERROR_RATE_INCREASE,
     maxLatencyRatio: config.JUDGE_MAX_LATENCY_RATIO,
+    minLatencyDifferenceMs: config.JUDGE_MIN_LATENCY_DIFFERENCE_MS,
     tailLatencyRatio: config.JUDGE_TAIL_LATENCY_RATIO,
     falseAlarmLevel: config.JUDGE_FALSE_ALARM_LEVEL,
     warmupPairs: config.JUDGE_WARMUP_PAIRS,

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { silentLogger } from '@smp/platform';
 import { createTestDatabase, eventually, http as request, type TestDatabase } from '@smp/platform/testkit';
 import type { JudgePair } from '../src/analysis/judge-evidence.js';
@@ -8,6 +6,7 @@ import { DEFAULT_JUDGE_SETTINGS } from '../src/analysis/judge-settings.js';
 import { RollbackController, type RollbackEvent, type RouteJudging } from '../src/analysis/rollback-controller.js';
 import { MemoryRollbackStore } from '../src/state/rollback-store.js';
 import { ROUTE, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
+import { startWebhook } from './support/webhook-receiver.js';
 
 const good: JudgePair = { outcome: 'match', legacyLatencyMs: 5, candidateLatencyMs: 5, legacyError: false, candidateError: false };
 const bad = (id: number): JudgePair => ({ ...good, outcome: 'mismatch', id: `req-${id}` });
@@ -128,25 +127,6 @@ describe('rollback controller (pair by pair)', function () {
     assert.equal(controller.observed('r'), 502);
   });
 });
-
-/** A webhook receiver: the real thing a chat hook is, an HTTP endpoint that gets a JSON POST. */
-async function startWebhook(): Promise<{ url: string; received: Array<Record<string, unknown>>; close(): Promise<void> }> {
-  const received: Array<Record<string, unknown>> = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Record<string, unknown>);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
-    received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 describe('automatic rollback through the real proxy (PostgreSQL for events)', function () {
   this.timeout(60_000);

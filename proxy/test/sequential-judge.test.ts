@@ -7,6 +7,7 @@ import { PairStream } from '../bench/pair-stream.js';
 import { seededRandom } from '../src/analysis/seeded-random.js';
 import { quantileOf, settingsOf, simulateAa, simulateOnset } from '../bench/judge-simulation.js';
 import { requireReference, scipyReference } from './support/scipy.js';
+import { EventLoopLag } from '../src/shadow-worker/event-loop-lag.js';
 
 const good: JudgePair = { outcome: 'match', legacyLatencyMs: 20, candidateLatencyMs: 21, legacyError: false, candidateError: false };
 const mismatch = (id: number): JudgePair => ({ ...good, outcome: 'mismatch', id });
@@ -215,6 +216,23 @@ describe('sequential judge', function () {
     assert.equal(d.criteria.length, 4);
   });
 
+  it('a stall (40 slow pairs in a row, 10 ms vs 40 ms) does not roll back; a candidate that stays 2× slower does', function () {
+    const judge = new SequentialJudge();
+    const at = (legacy: number, candidate: number): JudgePair => ({ ...good, legacyLatencyMs: legacy, candidateLatencyMs: candidate });
+    for (let i = 0; i < 1000; i++) judge.observe(at(20, 20 + (i % 7) - 3));
+    for (let i = 0; i < 40; i++) assert.equal(judge.observe(at(10, 40)), 'pass', `stall pair ${i}`);
+    for (let i = 0; i < 1000; i++) judge.observe(at(20, 20 + (i % 7) - 3));
+    let n = 0;
+    while (judge.observe(at(20, 40)) !== 'fail') n++;
+    assert.equal(judge.decision().failed?.criterion, 'latency');
+    assert.ok(n < 100, `${n} slow pairs before the rollback`);
+  });
+
+  it('pairs closer than minLatencyDifferenceMs (5 ms) are never slow: 1 ms vs 3 ms upstreams hold', function () {
+    const judge = new SequentialJudge();
+    for (let i = 0; i < 5000; i++) assert.notEqual(judge.observe({ ...good, legacyLatencyMs: 1, candidateLatencyMs: 3 }), 'fail');
+  });
+
   it('after a failure the evidence is frozen; reset() starts afresh', function () {
     const judge = new SequentialJudge(settingsOf({ warmupPairs: 0 }));
     while (judge.observe(mismatch(1)) !== 'fail');
@@ -232,6 +250,22 @@ describe('sequential judge', function () {
     const batch = Array.from({ length: 100 }, (_, i) => mismatch(i));
     assert.equal(judge.observeBatch(batch), 'fail');
     assert.ok(judge.pairs < 100);
+  });
+});
+
+describe('event-loop lag (shadow worker)', function () {
+  it('a timer tick more than 5 ms late marks a stall; latencies timed through it are recognised', function () {
+    let t = 0;
+    const lag = new EventLoopLag(5, 5, () => t);
+    t = 5;
+    lag.check();
+    assert.equal(lag.laggedWithin(40), false);
+    t = 30; // 20 ms late
+    lag.check();
+    t = 60;
+    assert.equal(lag.laggedWithin(40), true, 'a 40 ms answer received at 60 ms overlapped the stall at 30 ms');
+    assert.equal(lag.laggedWithin(10), false, 'a 10 ms answer started after it');
+    lag.close();
   });
 });
 

@@ -18,6 +18,11 @@ export interface JudgeSettings {
   readonly maxErrorRateIncrease: number;
   /** The candidate may be this many times slower than legacy on the median paired request. */
   readonly maxLatencyRatio: number;
+  /**
+   * A slow (or tail) pair must also differ by at least this many ms: below it, the two sides'
+   * timers (serving thread, shadow worker) disagree by more than the upstreams do.
+   */
+  readonly minLatencyDifferenceMs: number;
   /** A pair where one side took this many times as long as the other is a tail pair. */
   readonly tailLatencyRatio: number;
   /** In control while the candidate is the slow side of at most this share of the tail pairs. */
@@ -36,6 +41,7 @@ export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = Object.freeze({
   maxMismatchRate: 0.01,
   maxErrorRateIncrease: 0.01,
   maxLatencyRatio: 1.5,
+  minLatencyDifferenceMs: 5,
   tailLatencyRatio: 10,
   inControlTailShare: 2 / 3,
   inControlFraction: 0.05,
@@ -50,6 +56,7 @@ export const judgeSettingsSchema = z
     maxMismatchRate: z.number().gt(0).max(0.5),
     maxErrorRateIncrease: z.number().gt(0).max(0.5),
     maxLatencyRatio: z.number().gt(1).max(100),
+    minLatencyDifferenceMs: z.number().min(0).max(60_000),
     tailLatencyRatio: z.number().gt(1).max(1000),
     inControlTailShare: z.number().gte(0.5).lt(1),
     inControlFraction: z.number().gt(0).lt(1),

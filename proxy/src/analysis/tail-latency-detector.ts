@@ -1,7 +1,8 @@
 /**
  * Tail-latency criterion: catches a p99 regression where only 1–2% of the candidate's answers are
  * slow, which the median criterion (latency-ratio-detector.ts) cannot see. A latency pair is a
- * TAIL pair when one side took tailLatencyRatio (default 10) × the other's time. Both sides have
+ * TAIL pair when one side took tailLatencyRatio (default 10) × the other's time, and at least
+ * minLatencyDifferenceMs (5 ms) more (timer noise between threads, see latency-ratio-detector.ts). Both sides have
  * such hiccups (GC, a lost packet); what matters is who has them more often. Among tail pairs:
  *
  *   event       the candidate is the slow side
@@ -54,14 +55,15 @@ export class TailLatencyDetector implements CriterionDetector {
     this.latencyPairs++;
     const { legacy, candidate } = this.scratch;
     const ratio = this.settings.tailLatencyRatio;
-    if (candidate >= ratio * legacy) {
+    const slack = this.settings.minLatencyDifferenceMs;
+    if (candidate >= ratio * legacy && candidate - legacy >= slack) {
       if (this.previousCandidateTail) return false;
       this.previousCandidateTail = true;
       this.examples.add(pair.id);
       return this.cusum.observe(true, index, at);
     }
     this.previousCandidateTail = false;
-    if (legacy >= ratio * candidate) return this.cusum.observe(false, index, at);
+    if (legacy >= ratio * candidate && legacy - candidate >= slack) return this.cusum.observe(false, index, at);
     return false;
   }
 

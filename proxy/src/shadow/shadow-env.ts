@@ -37,6 +37,8 @@ export const shadowEnv = {
   JUDGE_MAX_MISMATCH_RATE: num(0.01, 0.000001, 0.5),
   JUDGE_MAX_ERROR_RATE_INCREASE: num(0.01, 0.000001, 0.5),
   JUDGE_MAX_LATENCY_RATIO: num(1.5, 1.000001, 100),
+  /** A slow pair must also be this many ms slower (the two sides are timed on different threads). */
+  JUDGE_MIN_LATENCY_DIFFERENCE_MS: num(5, 0, 60_000),
   JUDGE_TAIL_LATENCY_RATIO: num(10, 1.000001, 1_000),
   /** α: average run length to a false rollback ≥ 1/α observations per criterion while in control. */
   JUDGE_FALSE_ALARM_LEVEL: num(1e-5, 1e-12, 0.01),

@@ -18,6 +18,8 @@ export interface TwinOptions {
   delayMs?: number;
   /** Share of labels flipped (seeded, so runs are reproducible). */
   flipRate?: number;
+  /** Flip only after this many requests (a candidate that turns bad after a healthy period). */
+  flipAfter?: number;
   behaviour?: 'normal' | 'fail-500' | 'hang';
   seed?: number;
 }
@@ -30,6 +32,9 @@ export interface MlTwin {
   seen: number;
   shadowSeen: number;
   writes: number;
+  /** Date.now() of the latest request, and of the first answer with a flipped label (null: none yet). */
+  lastSeenAt: number;
+  firstFlipAt: number | null;
   close(): Promise<void>;
 }
 
@@ -41,12 +46,13 @@ export function labelFor(features: Record<string, number>): number {
 export async function startMlTwin(name: string, options: TwinOptions = {}): Promise<MlTwin> {
   const sockets = new Set<Duplex>();
   const random = seededRandom(options.seed ?? 11);
-  const twin: MlTwin = { name, url: '', options, seen: 0, shadowSeen: 0, writes: 0, close: async () => undefined };
+  const twin: MlTwin = { name, url: '', options, seen: 0, shadowSeen: 0, writes: 0, lastSeenAt: 0, firstFlipAt: null, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       twin.seen++;
+      twin.lastSeenAt = Date.now();
       if (req.headers['x-shadow-request'] === '1') twin.shadowSeen++;
       const o = twin.options;
       if (o.behaviour === 'hang') return;
@@ -72,7 +78,10 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
         }
         const features = body.features ?? {};
         let label = labelFor(features);
-        if (o.flipRate && random() < o.flipRate) label = 1 - label;
+        if (o.flipRate && twin.seen > (o.flipAfter ?? 0) && random() < o.flipRate) {
+          label = 1 - label;
+          twin.firstFlipAt ??= Date.now();
+        }
         const confidence = 0.5 + ((features.Torque_Nm ?? 0) % 50) / 100;
         res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
         res.end(
