@@ -84,7 +84,7 @@ function inControlFigures(): void {
   };
   const pFa = (observations: number, p: number, p0: number, p1s: readonly number[]) =>
     p1s.reduce((sum, p1) => sum + 1 - Math.exp(-observations / siegmundArl(p, p0, p1, h)), 0);
-  const fmt = (x: number) => (x === 0 ? '0' : x < 1e-12 ? '< 1e-12' : x.toExponential(1));
+  const fmt = (x: number) => (x < 1e-12 ? '< 1e-12' : x.toExponential(1));
   const aa = rates({ kind: 'healthy' });
   const ind = rates({ kind: 'independent-errors' });
   const f = d.inControlFraction, m = d.maxMismatchRate, e = d.maxErrorRateIncrease;
@@ -114,11 +114,11 @@ function main(): void {
   console.log(`${'scenario'.padEnd(44)} ${'median'.padStart(7)} ${'p95'.padStart(7)} ${'max'.padStart(7)}  target  missed  early  criterion`);
   for (const row of ROWS) {
     const r = simulateOnset(RUNS, ONSET, MAX_DELAY, SEED * 3000 + ROWS.indexOf(row) * 100_000, row.scenario, row.settings);
-    const p95 = quantileOf(r.delays, 0.95);
+    const p95 = Math.round(quantileOf(r.delays, 0.95));
     const ok = row.target === null ? r.missed === 0 : p95 <= row.target && r.missed === 0;
     const by = Object.entries(r.byCriterion).map(([c, n]) => `${c} ${n}`).join(', ');
     console.log(
-      `${row.name.padEnd(44)} ${String(quantileOf(r.delays, 0.5)).padStart(7)} ${String(p95).padStart(7)} ${String(Math.max(0, ...r.delays)).padStart(7)}  ${(row.target === null ? 'caught' : `≤ ${row.target}`).padEnd(6)}  ${String(r.missed).padStart(6)}  ${String(r.falseRollbacks).padStart(5)}  ${by}  ${ok ? 'OK' : 'MISSED TARGET'}`,
+      `${row.name.padEnd(44)} ${String(Math.round(quantileOf(r.delays, 0.5))).padStart(7)} ${String(p95).padStart(7)} ${String(Math.max(0, ...r.delays)).padStart(7)}  ${(row.target === null ? 'caught' : `≤ ${row.target}`).padEnd(6)}  ${String(r.missed).padStart(6)}  ${String(r.falseRollbacks).padStart(5)}  ${by}  ${ok ? 'OK' : 'MISSED TARGET'}`,
     );
   }
   inControlFigures();
