@@ -25,7 +25,7 @@
  * inequality, Shin, Ramdas & Rinaldo 2023). Guarantee: ARL to a false rollback ≥ 1/α blocks
  * (100,000 blocks = 400,000 latency pairs at α = 1e-5) for any candidate whose paired ratio
  * median is ≤ maxLatencyRatio, pairs independent. In an A/A test the slow-pair rate is far below
- * 1/2 (0.13 in the bench: P(slow block) = 0.011), so false alarms there are astronomically rare.
+ * 1/2 (0.12 in the bench: P(slow block) = 0.006), so false alarms there are astronomically rare.
  * Pairs where a side failed or has no latency are not observations (errors are judged apart).
  */
 import { BernoulliCusum } from './bernoulli-cusum.js';

@@ -1,7 +1,7 @@
 /**
  * Mismatch-rate criterion: a Bernoulli change detector on "this compared pair mismatched".
  *
- *   in control  p0 = inControlFraction × maxMismatchRate          (default 0.1 × 1% = 0.1%)
+ *   in control  p0 = inControlFraction × maxMismatchRate          (default 0.05 × 1% = 0.05%)
  *   alarm for   p1 ∈ {1, 4, 10} × maxMismatchRate                  (1%, 4%, 10%)
  *
  * Method: K = 3 parallel Bernoulli CUSUMs, Page (1954), Reynolds & Stoumbos (1999); threshold
@@ -9,7 +9,7 @@
  * mismatch rate is ≤ p0, the average run length to a false rollback is ≥ 1/α compared pairs
  * (100,000 at the default α = 1e-5) whatever the dependence between pairs. Identical answers (A/A)
  * never mismatch, so they never roll back. A rate between p0 and the threshold is a grey zone: it
- * is rolled back eventually (at exactly 1%: after ≈ 900 pairs on average), by design.
+ * is rolled back eventually (at exactly 1%: after ≈ 600 pairs on average, h divided by the drift), by design.
  * Observations are the compared pairs where both sides answered without a 5xx: a failure is the
  * error-rate criterion's evidence (counting it here too would judge one failure twice, and blame
  * the candidate for legacy's failures).
