@@ -99,7 +99,7 @@ function inControlFigures(): void {
   const er = errorRates(d, ind.legacyOnly);
   const hErr = cusumThreshold(er.p1.length, d.falseAlarmLevel);
   const pFaErr = er.p1.reduce((sum, p1) => sum + 1 - Math.exp(-n / siegmundArl(ind.candidateOnly, er.p0, p1, hErr)), 0);
-  console.log(`\nin control (h = ln(K/α) = ${h.toFixed(2)} for K = 3; Ville: ARL ≥ 1/α = ${(1 / d.falseAlarmLevel).toLocaleString('en')} observations at each boundary, P(alarm within N) ≤ N·α)`);
+  console.log(`\nin control (h = ln(K/α) = ${h.toFixed(2)} for K = 3, ${hErr.toFixed(2)} for the error rate's K = ${er.p1.length}; Ville: ARL ≥ 1/α = ${(1 / d.falseAlarmLevel).toLocaleString('en')} observations at each boundary, P(alarm within N) ≤ N·α)`);
   console.log(`  mismatch-rate  boundary ${mm.p0}; A/A rate 0 (identical answers): never`);
   console.log(`  error-rate     boundary r̂ + clamp(2r̂, ${d.errorInControlFraction * d.maxErrorRateIncrease}, ${Math.max(d.errorInControlFraction, 0.5) * d.maxErrorRateIncrease}); A/A identical: 0 candidate-only failures, never; independent 0.1% failures: rate ${ind.candidateOnly.toFixed(5)} vs p0 ${er.p0.toFixed(5)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFaErr)}`);
   // Blocks of 4 latency pairs, slow when ≥ 3 are: P(Binomial(4, q) ≥ 3).
@@ -124,7 +124,7 @@ function greyZone(): void {
     { name: 'error-rate', threshold: d.maxErrorRateIncrease, pStar: effectiveThreshold(er.p0, er.p1[0]), p0: er.p0, p1: er.p1, scenario: (rate: number): Scenario => ({ kind: 'errors', rate }) },
   ];
   console.log(`\ngrey zone: ${GREY_RUNS} runs of up to ${GREY_PAIRS.toLocaleString('en')} pairs per cell, the whole judge; rolled back = share of runs, median = pairs to the rollback`);
-  console.log(`${'criterion'.padEnd(14)} ${'threshold'.padStart(9)} ${'p0'.padStart(7)} ${'p1'.padEnd(16)} ${'p*'.padStart(7)} ${'p*/thr'.padStart(6)}   ${[0.5, 1, 2].map((k) => `at ${k}× thr`.padEnd(21)).join(' ')}`);
+  console.log(`${'criterion'.padEnd(14)} ${'threshold'.padStart(9)} ${'p0'.padStart(7)} ${'p1'.padEnd(20)} ${'p*'.padStart(7)} ${'p*/thr'.padStart(6)}   ${[0.5, 1, 2].map((k) => `at ${k}× thr`.padEnd(21)).join(' ')}`);
   rows.forEach((row, ri) => {
     const cells = [0.5, 1, 2].map((k, ki) => {
       const r = simulateOnset(GREY_RUNS, 1, GREY_PAIRS, SEED * 5000 + ri * 10_000 + ki * 1000, row.scenario(k * row.threshold));
@@ -133,7 +133,7 @@ function greyZone(): void {
       return `${String(caught).padStart(2)}/${GREY_RUNS} median ${median}`.padEnd(21);
     });
     console.log(
-      `${row.name.padEnd(14)} ${row.threshold.toString().padStart(9)} ${row.p0.toFixed(5).padStart(7)} ${`{${row.p1.join(', ')}}`.padEnd(16)} ${row.pStar.toFixed(5).padStart(7)} ${(row.pStar / row.threshold).toFixed(2).padStart(6)}   ${cells.join(' ')}`,
+      `${row.name.padEnd(14)} ${row.threshold.toString().padStart(9)} ${row.p0.toFixed(5).padStart(7)} ${`{${row.p1.join(', ')}}`.padEnd(20)} ${row.pStar.toFixed(5).padStart(7)} ${(row.pStar / row.threshold).toFixed(2).padStart(6)}   ${cells.join(' ')}`,
     );
   });
 }
