@@ -5,12 +5,18 @@
  *   A/A           BENCH_AA_RUNS (100) runs × BENCH_AA_PAIRS (1,000,000) identical pairs: false rollbacks
  *   onset         BENCH_RUNS (200) runs per scenario, regression after BENCH_ONSET (50,000) healthy
  *                 pairs: delay in pairs after the onset, median and p95
+ *   grey zone     per Bernoulli criterion: the effective threshold p* (where the smallest
+ *                 alternative's drift turns positive) and, at true rates 0.5×, 1× and 2× the
+ *                 configured threshold, BENCH_GREY_RUNS (50) runs of up to 100,000 pairs: the share
+ *                 rolled back and the median pairs to the rollback
  *   cost          µs per pair of SequentialJudge.observe, and the share of one core at 5,000 pairs/s
  *
  * Single-threaded (about a minute on one core at full size).
  */
 import { SequentialJudge } from '../src/analysis/sequential-judge.js';
-import { cusumThreshold, siegmundArl } from '../src/analysis/bernoulli-cusum.js';
+import { cusumThreshold, effectiveThreshold, siegmundArl } from '../src/analysis/bernoulli-cusum.js';
+import { errorRates } from '../src/analysis/error-rate-detector.js';
+import { mismatchRates } from '../src/analysis/mismatch-detector.js';
 import type { JudgePair } from '../src/analysis/judge-evidence.js';
 import { PairStream, type Scenario } from './pair-stream.js';
 import { quantileOf, settingsOf, simulateAa, simulateOnset } from './judge-simulation.js';
@@ -28,6 +34,8 @@ const RUNS = int('BENCH_RUNS', 200);
 const ONSET = int('BENCH_ONSET', 50_000);
 const MAX_DELAY = 200_000;
 const SEED = int('BENCH_SEED', 12);
+const GREY_RUNS = int('BENCH_GREY_RUNS', 50);
+const GREY_PAIRS = 100_000;
 
 interface Row {
   readonly name: string;
@@ -87,19 +95,47 @@ function inControlFigures(): void {
   const fmt = (x: number) => (x < 1e-12 ? '< 1e-12' : x.toExponential(1));
   const aa = rates({ kind: 'healthy' });
   const ind = rates({ kind: 'independent-errors' });
-  const f = d.inControlFraction, m = d.maxMismatchRate, e = d.maxErrorRateIncrease;
-  const grid = [1, 4, 10];
-  const r = ind.legacyOnly;
-  const p0e = r + Math.min(Math.max(2 * r, f * e), e / 2);
-  console.log(`\nin control (h = ln(3/α) = ${h.toFixed(2)}; Ville: ARL ≥ 1/α = ${(1 / d.falseAlarmLevel).toLocaleString('en')} observations at each boundary, P(alarm within N) ≤ N·α)`);
-  console.log(`  mismatch-rate  boundary ${f * m}; A/A rate 0 (identical answers): never`);
-  console.log(`  error-rate     boundary r̂ + clamp(2r̂, ${f * e}, ${e / 2}); A/A identical: 0 candidate-only failures, never; independent 0.1% failures: rate ${ind.candidateOnly.toFixed(5)} vs p0 ${p0e.toFixed(5)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFa(n, ind.candidateOnly, p0e, grid.map((g) => r + g * e)))}`);
+  const mm = mismatchRates(d);
+  const er = errorRates(d, ind.legacyOnly);
+  const hErr = cusumThreshold(er.p1.length, d.falseAlarmLevel);
+  const pFaErr = er.p1.reduce((sum, p1) => sum + 1 - Math.exp(-n / siegmundArl(ind.candidateOnly, er.p0, p1, hErr)), 0);
+  console.log(`\nin control (h = ln(K/α) = ${h.toFixed(2)} for K = 3, ${hErr.toFixed(2)} for the error rate's K = ${er.p1.length}; Ville: ARL ≥ 1/α = ${(1 / d.falseAlarmLevel).toLocaleString('en')} observations at each boundary, P(alarm within N) ≤ N·α)`);
+  console.log(`  mismatch-rate  boundary ${mm.p0}; A/A rate 0 (identical answers): never`);
+  console.log(`  error-rate     boundary r̂ + clamp(2r̂, ${d.errorInControlFraction * d.maxErrorRateIncrease}, ${Math.max(d.errorInControlFraction, 0.5) * d.maxErrorRateIncrease}); A/A identical: 0 candidate-only failures, never; independent 0.1% failures: rate ${ind.candidateOnly.toFixed(5)} vs p0 ${er.p0.toFixed(5)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFaErr)}`);
   // Blocks of 4 latency pairs, slow when ≥ 3 are: P(Binomial(4, q) ≥ 3).
   const block = (q: number) => 4 * q ** 3 * (1 - q) + q ** 4;
   const hBlock = cusumThreshold(2, d.falseAlarmLevel);
   const pBlock = [0.5, 0.74].reduce((sum, p1) => sum + 1 - Math.exp(-(aa.latency / 4) / siegmundArl(block(aa.slow), 5 / 16, p1, hBlock)), 0);
   console.log(`  latency        boundary: median ratio = ${d.maxLatencyRatio}, P(slow block) = 5/16; A/A slow-pair rate ${aa.slow.toFixed(4)}, slow-block rate ${block(aa.slow).toFixed(4)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pBlock)}`);
   console.log(`  tail-latency   boundary share ${d.inControlTailShare.toFixed(3)}; A/A: ${aa.tail} tail pairs per 1e6, candidate share ${aa.tailShare.toFixed(3)} -> P(false alarm within 1e6 pairs) ≈ ${fmt(pFa(aa.tail, aa.tailShare, d.inControlTailShare, [0.8, 0.9, 0.97]))}`);
+}
+
+/**
+ * The grey zone as figures: per Bernoulli criterion, p* of its smallest alternative as a multiple
+ * of the configured threshold, and seeded runs of the whole judge at 0.5×, 1× and 2× the threshold
+ * (mismatch: label flips; error rate: candidate-only 5xx, legacy's own failures shared, so r̂ → 0).
+ */
+function greyZone(): void {
+  const d = settingsOf({});
+  const mm = mismatchRates(d);
+  const er = errorRates(d, 0);
+  const rows = [
+    { name: 'mismatch-rate', threshold: d.maxMismatchRate, pStar: effectiveThreshold(mm.p0, mm.p1[0]), p0: mm.p0, p1: mm.p1, scenario: (rate: number): Scenario => ({ kind: 'flip', rate }) },
+    { name: 'error-rate', threshold: d.maxErrorRateIncrease, pStar: effectiveThreshold(er.p0, er.p1[0]), p0: er.p0, p1: er.p1, scenario: (rate: number): Scenario => ({ kind: 'errors', rate }) },
+  ];
+  console.log(`\ngrey zone: ${GREY_RUNS} runs of up to ${GREY_PAIRS.toLocaleString('en')} pairs per cell, the whole judge; rolled back = share of runs, median = pairs to the rollback`);
+  console.log(`${'criterion'.padEnd(14)} ${'threshold'.padStart(9)} ${'p0'.padStart(7)} ${'p1'.padEnd(20)} ${'p*'.padStart(7)} ${'p*/thr'.padStart(6)}   ${[0.5, 1, 2].map((k) => `at ${k}× thr`.padEnd(21)).join(' ')}`);
+  rows.forEach((row, ri) => {
+    const cells = [0.5, 1, 2].map((k, ki) => {
+      const r = simulateOnset(GREY_RUNS, 1, GREY_PAIRS, SEED * 5000 + ri * 10_000 + ki * 1000, row.scenario(k * row.threshold));
+      const caught = r.delays.length;
+      const median = caught ? String(Math.round(quantileOf(r.delays, 0.5))) : '-';
+      return `${String(caught).padStart(2)}/${GREY_RUNS} median ${median}`.padEnd(21);
+    });
+    console.log(
+      `${row.name.padEnd(14)} ${row.threshold.toString().padStart(9)} ${row.p0.toFixed(5).padStart(7)} ${`{${row.p1.join(', ')}}`.padEnd(20)} ${row.pStar.toFixed(5).padStart(7)} ${(row.pStar / row.threshold).toFixed(2).padStart(6)}   ${cells.join(' ')}`,
+    );
+  });
 }
 
 function main(): void {
@@ -121,6 +157,7 @@ function main(): void {
       `${row.name.padEnd(44)} ${String(Math.round(quantileOf(r.delays, 0.5))).padStart(7)} ${String(p95).padStart(7)} ${String(Math.max(0, ...r.delays)).padStart(7)}  ${(row.target === null ? 'caught' : `≤ ${row.target}`).padEnd(6)}  ${String(r.missed).padStart(6)}  ${String(r.falseRollbacks).padStart(5)}  ${by}  ${ok ? 'OK' : 'MISSED TARGET'}`,
     );
   }
+  greyZone();
   inControlFigures();
   const c = cost();
   console.log(`\njudge cost: ${c.usPerPair.toFixed(3)} µs/pair; at 5,000 pairs/s that is ${(c.coreShareAt5k * 100).toFixed(3)}% of one core`);

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { BernoulliCusum, bernoulliLogLikelihoodRatio, cusumThreshold, siegmundArl } from '../src/analysis/bernoulli-cusum.js';
+import { BernoulliCusum, bernoulliLogLikelihoodRatio, cusumThreshold, effectiveThreshold, siegmundArl } from '../src/analysis/bernoulli-cusum.js';
+import { errorRates } from '../src/analysis/error-rate-detector.js';
+import { mismatchRates } from '../src/analysis/mismatch-detector.js';
 import type { JudgePair } from '../src/analysis/judge-evidence.js';
 import { DEFAULT_JUDGE_SETTINGS, parseJudgeSettings } from '../src/analysis/judge-settings.js';
 import { SequentialJudge } from '../src/analysis/sequential-judge.js';
@@ -33,6 +35,9 @@ describe('judge settings', function () {
     [{ maxMismatchRate: 0 }, /^routes\[a\]\.judge\.maxMismatchRate: /],
     [{ maxLatencyRatio: 1 }, /^routes\[a\]\.judge\.maxLatencyRatio: /],
     [{ warmupPairs: 1.5 }, /^routes\[a\]\.judge\.warmupPairs: /],
+    [{ mismatchInControlFraction: 1 }, /^routes\[a\]\.judge\.mismatchInControlFraction: /],
+    [{ errorInControlFraction: 0 }, /^routes\[a\]\.judge\.errorInControlFraction: /],
+    [{ inControlFraction: 0.05 }, /^routes\[a\]\.judge: Unrecognized key/],
     [{ failuresToRollback: 3 }, /^routes\[a\]\.judge: Unrecognized key/],
     ['fast', /^routes\[a\]\.judge: Expected object/],
   ];
@@ -64,6 +69,38 @@ describe('Bernoulli CUSUM math', function () {
       assert.ok(Math.abs(bernoulliLogLikelihoodRatio(true, p0, p1) - ref[i][0]) < 1e-12, `event ${p0} vs ${p1}`);
       assert.ok(Math.abs(bernoulliLogLikelihoodRatio(false, p0, p1) - ref[i][1]) < 1e-12, `non-event ${p0} vs ${p1}`);
     });
+  });
+
+  it('the effective threshold p* is the root of the expected LLR (scipy brentq); defaults sit at 0.91× and 0.82× the thresholds', function () {
+    const cases = [
+      [0.005, 0.015],
+      [0.0005, 0.035],
+      [0.0025, 0.0075],
+      [0.3, 0.6],
+    ];
+    const ref = requireReference(
+      this,
+      scipyReference<number[]>(
+        [
+          'from scipy.optimize import brentq',
+          'cases = json.load(sys.stdin)',
+          'llr = lambda p, p0, p1: p * (stats.bernoulli.logpmf(1, p1) - stats.bernoulli.logpmf(1, p0)) + (1 - p) * (stats.bernoulli.logpmf(0, p1) - stats.bernoulli.logpmf(0, p0))',
+          'print(json.dumps([brentq(llr, p0, p1, args=(p0, p1), xtol=1e-15) for p0, p1 in cases]))',
+        ].join('\n'),
+        cases,
+      ),
+    );
+    cases.forEach(([p0, p1], i) => assert.ok(Math.abs(effectiveThreshold(p0, p1) - ref[i]) < 1e-12, `${p0} vs ${p1}: ${effectiveThreshold(p0, p1)} vs ${ref[i]}`));
+    const d = DEFAULT_JUDGE_SETTINGS;
+    const mm = mismatchRates(d);
+    assert.equal((effectiveThreshold(mm.p0, mm.p1[0]) / d.maxMismatchRate).toFixed(2), '0.91');
+    const er = errorRates(d, 0);
+    assert.equal((effectiveThreshold(er.p0, er.p1[0]) / d.maxErrorRateIncrease).toFixed(2), '0.82');
+    // A legacy-only failure rate only raises the error criterion's p* above r̂ + 0.82 points.
+    for (const r of [0.001, 0.01, 0.05]) {
+      const e = errorRates(d, r);
+      assert.ok(effectiveThreshold(e.p0, e.p1[0]) - r >= 0.82 * d.maxErrorRateIncrease, `r̂ ${r}`);
+    }
   });
 
   it('h = ln(K/α): 3 alternatives at α = 1e-5 give 12.61', function () {
@@ -282,6 +319,18 @@ describe('sequential judge figures (seeded, fewer runs than `npm run bench:judge
   it('A/A whose sides fail independently at 0.1%: 2 runs × 250,000 pairs, no false rollback', function () {
     const r = simulateAa(2, 250_000, 4343, {}, { kind: 'independent-errors' });
     assert.equal(r.falseRollbacks, 0, r.criteria.join(', '));
+  });
+
+  it('a candidate at 0.5 × maxMismatchRate is not rolled back: 6 runs × 50,000 pairs', function () {
+    const r = simulateOnset(6, 1, 50_000, 4545, { kind: 'flip', rate: 0.5 * DEFAULT_JUDGE_SETTINGS.maxMismatchRate });
+    assert.equal(r.delays.length, 0, `rolled back after ${r.delays.join(', ')} pairs`);
+  });
+
+  it('a candidate at 2 × maxMismatchRate is rolled back (6 runs, each within 50,000 pairs, on mismatch-rate)', function () {
+    const r = simulateOnset(6, 1, 50_000, 4646, { kind: 'flip', rate: 2 * DEFAULT_JUDGE_SETTINGS.maxMismatchRate });
+    console.log(`      pairs to the rollback: ${r.delays.join(', ')}`);
+    assert.equal(r.missed, 0);
+    assert.deepEqual(r.byCriterion, { 'mismatch-rate': 6 });
   });
 
   const rows = [

@@ -46,6 +46,20 @@ export function cusumThreshold(alternatives: number, alpha: number): number {
   return Math.log(alternatives / alpha);
 }
 
+/**
+ * p*: the smallest true event rate at which a CUSUM of p1 against p0 drifts upwards,
+ * p·ln(p1/p0) + (1−p)·ln((1−p1)/(1−p0)) = 0, i.e.
+ *   p* = ln((1−p0)/(1−p1)) / (ln(p1/p0) + ln((1−p0)/(1−p1)))     (≈ the logarithmic mean of p0, p1)
+ * Below it that CUSUM's drift is negative, so an alarm needs a run of luck (its run length grows
+ * exponentially with h); above it the CUSUM alarms after ≈ h/drift observations. With several
+ * alternatives the smallest p1 gives the smallest p*: the criterion's effective threshold.
+ */
+export function effectiveThreshold(p0: number, p1: number): number {
+  if (!(p0 > 0 && p1 > p0 && p1 < 1)) throw new RangeError(`need 0 < p0 < p1 < 1, got p0 ${p0}, p1 ${p1}`);
+  const b = Math.log1p(-p0) - Math.log1p(-p1);
+  return b / (Math.log(p1 / p0) + b);
+}
+
 /** ln(p1/p0) for an event, ln((1-p1)/(1-p0)) for a non-event. */
 export function bernoulliLogLikelihoodRatio(event: boolean, p0: number, p1: number): number {
   return event ? Math.log(p1 / p0) : Math.log1p(-p1) - Math.log1p(-p0);

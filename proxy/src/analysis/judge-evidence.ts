@@ -27,7 +27,7 @@ export type JudgeStatus = 'undecided' | 'pass' | 'fail';
 export interface CriterionEvidence {
   readonly criterion: CriterionName;
   readonly status: JudgeStatus;
-  /** Method and its parameters, e.g. `bernoulli-cusum(p0=0.001, p1∈{0.01,0.04,0.1})`. */
+  /** Method and its parameters, e.g. `bernoulli-cusum(p0=0.005, p1∈{0.015,0.04,0.1})`. */
   readonly method: string;
   /** Log e-value of the leading alternative; fail at ≥ threshold. */
   readonly statistic: number;

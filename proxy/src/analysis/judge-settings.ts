@@ -12,9 +12,16 @@
 import { z } from 'zod';
 
 export interface JudgeSettings {
-  /** Mismatches per compared pair the judge must catch (p1 grid = {1, 4, 10} × this). */
+  /**
+   * Mismatches per compared pair the judge must catch: a candidate above it is rolled back, one
+   * under it keeps running (effective threshold 0.91 × this at the default in-control fraction;
+   * alternatives {1.5, 4, 10} × this).
+   */
   readonly maxMismatchRate: number;
-  /** Candidate-only minus legacy-only error rate the judge must catch (absolute, 0.01 = 1 point). */
+  /**
+   * Candidate-only minus legacy-only error rate the judge must catch (absolute, 0.01 = 1 point;
+   * effective threshold 0.82 × this above legacy's rate; alternatives {3.5, 10} × this).
+   */
   readonly maxErrorRateIncrease: number;
   /** The candidate may be this many times slower than legacy on the median paired request. */
   readonly maxLatencyRatio: number;
@@ -27,8 +34,17 @@ export interface JudgeSettings {
   readonly tailLatencyRatio: number;
   /** In control while the candidate is the slow side of at most this share of the tail pairs. */
   readonly inControlTailShare: number;
-  /** Rates at or below this fraction of a threshold are in control (the false-alarm bound holds). */
-  readonly inControlFraction: number;
+  /**
+   * Mismatch rates at or below this fraction of maxMismatchRate are in control: there the
+   * false-alarm bound (ARL ≥ 1/α) holds. Default 1/2; below 1 (the smallest alternative is 1.5×).
+   */
+  readonly mismatchInControlFraction: number;
+  /**
+   * The same for the error rate: candidate-only failures up to legacy-only + this fraction of
+   * maxErrorRateIncrease are in control (default 0.05: low, so a 5% 5xx rate is caught within
+   * 200 pairs; the price is a grey zone below the threshold, see error-rate-detector.ts).
+   */
+  readonly errorInControlFraction: number;
   /** α: the average run length to a false rollback is ≥ 1/α observations per criterion (Ville). */
   readonly falseAlarmLevel: number;
   /** No decision before this many pairs since the last reset (the evidence still accumulates). */
@@ -44,7 +60,8 @@ export const DEFAULT_JUDGE_SETTINGS: JudgeSettings = Object.freeze({
   minLatencyDifferenceMs: 5,
   tailLatencyRatio: 10,
   inControlTailShare: 2 / 3,
-  inControlFraction: 0.05,
+  mismatchInControlFraction: 0.5,
+  errorInControlFraction: 0.05,
   falseAlarmLevel: 1e-5,
   warmupPairs: 100,
   examples: 5,
@@ -59,7 +76,8 @@ export const judgeSettingsSchema = z
     minLatencyDifferenceMs: z.number().min(0).max(60_000),
     tailLatencyRatio: z.number().gt(1).max(1000),
     inControlTailShare: z.number().gte(0.5).lt(1),
-    inControlFraction: z.number().gt(0).lt(1),
+    mismatchInControlFraction: z.number().gt(0).lt(1),
+    errorInControlFraction: z.number().gt(0).lt(1),
     falseAlarmLevel: z.number().gt(0).max(0.01),
     warmupPairs: z.number().int().min(0).max(1_000_000),
     examples: z.number().int().min(0).max(50),

@@ -15,7 +15,10 @@
  *
  * False-alarm guarantee: each criterion, while in control, has an average run length to a false
  * rollback of ≥ 1/α of its observations (Ville's inequality; 100,000 at the default α = 1e-5);
- * for the four together P(false rollback within N pairs) ≤ 4·N·α at the in-control boundaries.
+ * for the four together P(false rollback within N pairs) ≤ 4·N·α at the in-control boundaries
+ * (mismatch: 0.5 × maxMismatchRate; error rate: r̂ + 0.05 × maxErrorRateIncrease). Effective
+ * thresholds (where a CUSUM's drift turns positive): 0.91 × maxMismatchRate and r̂ + 0.82 ×
+ * maxErrorRateIncrease; the error rate has a grey zone below it (see error-rate-detector.ts).
  * Well inside them (an A/A test) the run length is far longer: the bench measured 0 false
  * rollbacks in 100 runs of 1,000,000 A/A pairs (README, "Sequential judge").
  *
