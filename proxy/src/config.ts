@@ -37,6 +37,8 @@ export const configSchema = z
     UPSTREAM_CONNECT_TIMEOUT_MS: int(2_000, 1, 600_000),
     /** Request bodies up to this size are buffered, so a failed candidate can be retried on legacy. */
     FALLBACK_BODY_LIMIT_BYTES: int(1_048_576, 0, 1_073_741_824),
+    /** Candidate answers on idempotent routes up to this size are read whole before the client gets the head (0: always stream). */
+    CANDIDATE_BUFFER_LIMIT_BYTES: int(1_048_576, 0, 1_073_741_824),
     /** Consecutive candidate failures that open a circuit breaker. */
     BREAKER_FAILURE_THRESHOLD: int(5, 1, 1_000_000),
     /** How long an open breaker sends everything to legacy before one half-open probe. */
