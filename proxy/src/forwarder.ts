@@ -26,6 +26,7 @@ import { clientResponseHeaders, contentLength, endToEndHeaders, headersObject, u
 import { Attempt, type AttemptOwner } from './upstream/attempt.js';
 import { answerDefect, HeldAnswer } from './upstream/held-answer.js';
 import { readRequestBody, type RequestBody } from './upstream/request-body.js';
+import { refusal, type RequestLimits } from './upstream/request-guard.js';
 import { newRequestId } from './upstream/trace-context.js';
 import { classifyError, replyFor, type FailureKind } from './upstream/upstream-error.js';
 import type { UpstreamPools } from './upstream/upstream-pools.js';
@@ -42,12 +43,20 @@ export interface ForwarderDeps {
   bodyCap: number;
   /** Candidate answers up to this many bytes are held whole before the client gets them (idempotent routes). */
   answerCap: number;
+  /** Requests over these are refused (request-guard.ts). */
+  limits: RequestLimits;
 }
 
 /** The request listener of the public port. */
 export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const accessLog = deps.logger.isLevelEnabled('http');
   return (req, res) => {
+    const refused = refusal(req, deps.limits);
+    if (refused !== null) {
+      res.writeHead(refused.status, ['content-type', 'application/json', 'content-length', String(refused.body.length), 'connection', 'close']);
+      res.end(refused.body);
+      return;
+    }
     const startedAt = process.hrtime.bigint();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -145,7 +154,7 @@ class ClientExchange implements AttemptOwner {
       }
       this.body = body;
       if (!this.clientGone) this.send(this.decision.target);
-    });
+    }, this.deps.limits.bodyBytes);
   }
 
   head(attempt: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
