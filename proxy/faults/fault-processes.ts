@@ -11,6 +11,19 @@ import { fileURLToPath } from 'node:url';
 import { freePort } from '@smp/platform/testkit';
 
 const DIST = path.dirname(fileURLToPath(import.meta.url));
+
+// If the suite itself is stopped (Ctrl-C, a CI timeout), nothing it started may outlive it.
+const children = new Set<ChildProcess>();
+const exitHooks = new Set<() => void>();
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const hook of exitHooks) hook();
+});
 const PROXY_MAIN = path.join(DIST, '..', 'src', 'main.js');
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -52,7 +65,7 @@ export interface FaultUpstream {
 
 export async function startUpstream(name: string): Promise<FaultUpstream> {
   const [port, controlPort] = [await freePort(), await freePort()];
-  const child = spawn(process.execPath, [path.join(DIST, 'fault-upstream.js'), name, String(port), String(controlPort)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const child = track(spawn(process.execPath, [path.join(DIST, 'fault-upstream.js'), name, String(port), String(controlPort)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] }));
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
     child.once('exit', (code) => reject(new Error(`upstream ${name} exited with ${code}`)));
@@ -94,10 +107,12 @@ export const ADMIN_TOKEN = 'fault-suite-admin-token';
 export async function startProxy(name: string, dir: string, env: Record<string, string>): Promise<ProxyProcess> {
   const [port, adminPort] = [await freePort(), await freePort()];
   const log = openSync(path.join(dir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, [PROXY_MAIN], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort), ADMIN_TOKEN, PROXY_ROUTES_WATCH: 'false', ...env },
-    stdio: ['ignore', log, log],
-  });
+  const child = track(
+    spawn(process.execPath, [PROXY_MAIN], {
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort), ADMIN_TOKEN, PROXY_ROUTES_WATCH: 'false', ...env },
+      stdio: ['ignore', log, log],
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   let dead = false;
@@ -133,7 +148,7 @@ export async function startRedis(dir: string): Promise<OwnRedis> {
   const port = await freePort();
   let child: ChildProcess | null = null;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+    child = track(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' }));
     const c = child;
     await waitFor(async () => {
       if (c.exitCode !== null) throw new Error('redis-server exited at start');
@@ -188,6 +203,14 @@ export async function startPostgres(dir: string): Promise<OwnPostgres> {
     run('pg_ctl', ['-D', data, '-l', path.join(dir, 'pg.log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
   };
   await start();
+  const crash = () => {
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // not running
+    }
+  };
+  exitHooks.add(crash);
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     async stop() {
@@ -195,6 +218,7 @@ export async function startPostgres(dir: string): Promise<OwnPostgres> {
     },
     start,
     async close() {
+      exitHooks.delete(crash);
       try {
         run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
       } catch {

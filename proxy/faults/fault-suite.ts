@@ -8,7 +8,7 @@
  * `--quick` (what `npm test` runs, via proxy/test/faults.test.ts) runs the short half: scenario 1
  * at 300 req/s for 3 s per kind, SIGTERM under load, and bad input. Without it: every scenario at
  * ≥ 500 req/s for ≥ 20 s, 100,000 requests with flags flipping, and the 5-minute soak
- * (`FAULT_SOAK_MINUTES` changes it). Exit code 1 when any scenario broke a promise.
+ * (`--soak-minutes=N` changes it). Exit code 1 when any scenario broke a promise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,8 @@ export async function runFaultSuite(quick: boolean, log: (line: string) => void 
 
 // Run as a program (not when imported by the mocha test).
 if (process.argv[1] !== undefined && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+  // exit runs fault-processes.ts's cleanup: every process the suite started goes with it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const quick = process.argv.includes('--quick');
   const minutes = Number(process.argv.find((a) => a.startsWith('--soak-minutes='))?.slice(15) ?? 5);
   const started = Date.now();

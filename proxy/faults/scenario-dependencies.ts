@@ -184,7 +184,7 @@ export async function postgresDown(options: SuiteOptions): Promise<Row> {
     await pool.end();
     const r = row('5 PostgreSQL stopped 10 s, 100% shadow', t, { before, after: proxy.rss() }, {
       recovery: recoveryMs === null ? 'never' : `${((recoveryMs as number) / 1000).toFixed(1)} s to write again`,
-      note: `${t.mirrored} mirrored; records: ${writtenBeforeStop} written before, ${rows} in the table at the end, ${dropped} dropped and counted (pairs lost), ${written} written in all`,
+      note: `${t.mirrored} mirrored; records: ${writtenBeforeStop} written before the stop, ${dropped} dropped and counted (the pairs lost; the recorder's queue held the rest), ${written} written in all, ${rows} rows in the table`,
     });
     if (recoveryMs === null) r.problems.push('writing did not resume');
     if (dropped === 0) r.problems.push('no dropped record counted');

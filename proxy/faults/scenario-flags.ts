@@ -62,7 +62,7 @@ export async function flagFlips(options: SuiteOptions): Promise<Row> {
         await sleep(Math.max(0, 100 - (Date.now() - started)));
       }
     })();
-    const outcomes = await runLoad({ url: proxy.url, rate: 1_000, durationMs: 180_000, maxRequests: 100_000, nonIdempotentShare: 0.1 });
+    const outcomes = await runLoad({ url: proxy.url, rate: 800, durationMs: 200_000, maxRequests: 100_000, nonIdempotentShare: 0.1 });
     done = true;
     await flipper;
     const t = await collect(outcomes, [legacy, candidate]);
