@@ -51,6 +51,12 @@ export interface ForwarderDeps {
 export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const accessLog = deps.logger.isLevelEnabled('http');
   return (req, res) => {
+    // Shutting down, the server ended this keep-alive socket after its last answer, and the client
+    // reused it at the same moment: this request can get no answer, so it must not go upstream.
+    if (req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
     const refused = refusal(req, deps.limits);
     if (refused !== null) {
       res.writeHead(refused.status, ['content-type', 'application/json', 'content-length', String(refused.body.length), 'connection', 'close']);
