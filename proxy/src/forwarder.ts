@@ -300,7 +300,7 @@ class ClientExchange implements AttemptOwner {
       if (variant.payload !== undefined) headers.push('x-migrate-variant-payload', variant.payload);
     }
     const body = this.body!;
-    const attempt = new Attempt(this, side);
+    const attempt = new Attempt(this, side, side === 'candidate' ? route.timeouts.candidateHeadersMs : 0);
     this.attempt = attempt;
     upstream.pool.dispatch(
       {

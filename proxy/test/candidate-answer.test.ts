@@ -175,3 +175,23 @@ describe('answers above CANDIDATE_BUFFER_LIMIT_BYTES=1000 stream (the documented
     assert.equal(h.legacy.seen.length, 0);
   });
 });
+
+describe('a hanging candidate holding every pooled connection (UPSTREAM_CONNECTIONS=2)', function () {
+  let h: Harness;
+
+  before(async function () {
+    h = await startHarness({ flags: ALL_LIVE, env: { UPSTREAM_CONNECTIONS: '2' } });
+  });
+  after(async function () {
+    await h?.close();
+  });
+
+  it('requests queued behind them fall back after candidateHeadersMs=300 too, not after the hung ones', async function () {
+    h.candidate.behaviour = 'hang';
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => request(`${h.proxy.url}/api/v1/ml/predict`, { body: { i } })));
+    const took = Date.now() - started;
+    assert.deepEqual(answers.map((a) => a.json.upstream), Array(8).fill('legacy'));
+    assert.ok(took < 1_500, `took ${took} ms`);
+  });
+});

@@ -2,6 +2,10 @@
  * One attempt at one upstream (the first one, or the legacy fallback): undici's raw dispatch
  * handler, relaying to its owner (the client exchange) until cancelled. It remembers whether the
  * final head arrived, which tells a failure before the head from one after it.
+ *
+ * A `headDeadlineMs` bounds the wait for the head from dispatch, time queued for one of the pool's
+ * connections included (undici's headersTimeout starts only once the request is written): a
+ * hanging candidate that holds every connection must not hold the requests queued behind them.
  */
 import type { Dispatcher } from 'undici';
 import type { Target } from '../exchange.js';
@@ -20,15 +24,27 @@ export class Attempt implements Dispatcher.DispatchHandler {
   headSeen = false;
   sentAt = process.hrtime.bigint();
   private abortFn: ((err?: Error) => void) | null = null;
+  private deadline: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly owner: AttemptOwner,
+    readonly owner: AttemptOwner,
     readonly side: Target,
-  ) {}
+    headDeadlineMs = 0,
+  ) {
+    if (headDeadlineMs > 0) this.deadline = setTimeout(headOverdue, headDeadlineMs, this);
+  }
 
   cancel(): void {
     this.cancelled = true;
+    this.clearDeadline();
     this.abortFn?.();
+  }
+
+  clearDeadline(): void {
+    if (this.deadline !== null) {
+      clearTimeout(this.deadline);
+      this.deadline = null;
+    }
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -38,7 +54,10 @@ export class Attempt implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.cancelled) return false;
-    if (statusCode >= 200) this.headSeen = true;
+    if (statusCode >= 200) {
+      this.headSeen = true;
+      this.clearDeadline();
+    }
     return this.owner.head(this, statusCode, rawHeaders, resume, statusText);
   }
 
@@ -48,10 +67,19 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    this.clearDeadline();
     if (!this.cancelled) this.owner.end(this);
   }
 
   onError(err: Error): void {
+    this.clearDeadline();
     if (!this.cancelled) this.owner.fail(this, err);
   }
+}
+
+function headOverdue(attempt: Attempt): void {
+  if (attempt.cancelled || attempt.headSeen) return;
+  attempt.cancel();
+  // The same code as undici's own head timeout: the same kind (timeout), the same 504 if it ends here.
+  attempt.owner.fail(attempt, Object.assign(new Error('no response head within the deadline (queueing included)'), { code: 'UND_ERR_HEADERS_TIMEOUT' }));
 }
