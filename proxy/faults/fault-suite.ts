@@ -8,7 +8,8 @@
  * `--quick` (what `npm test` runs, via proxy/test/faults.test.ts) runs the short half: scenario 1
  * at 300 req/s for 3 s per kind, SIGTERM under load, and bad input. Without it: every scenario at
  * ≥ 500 req/s for ≥ 20 s, 100,000 requests with flags flipping, and the 5-minute soak
- * (`--soak-minutes=N` changes it). Exit code 1 when any scenario broke a promise.
+ * (`--soak-minutes=N` changes it); `--only=1,7` runs those scenarios. Exit code 1 when any scenario
+ * broke a promise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,11 +41,19 @@ export function formatTable(rows: readonly Row[]): string {
   return [head, head.map(() => '---'), ...lines].map((cells) => `| ${cells.join(' | ')} |`).join('\n');
 }
 
-export async function runFaultSuite(quick: boolean, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`), soakMinutes = 5): Promise<SuiteResult> {
+/** Which scenarios: all, or those whose number is in `only` (`--only=1,7`). */
+export interface SuiteSelection {
+  soakMinutes?: number;
+  only?: readonly string[];
+}
+
+export async function runFaultSuite(quick: boolean, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`), selection: SuiteSelection = {}): Promise<SuiteResult> {
+  const soakMinutes = selection.soakMinutes ?? 5;
   const dir = mkdtempSync(path.join(tmpdir(), 'fault-suite-'));
   const options: SuiteOptions = { quick, dir, log };
   const rows: Row[] = [];
   const step = async (name: string, fn: () => Promise<Row | Row[]>) => {
+    if (selection.only !== undefined && !selection.only.includes(name.split(' ')[0])) return;
     const started = Date.now();
     log(`scenario ${name}…`);
     try {
@@ -78,8 +87,9 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(path.basename(proc
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const quick = process.argv.includes('--quick');
   const minutes = Number(process.argv.find((a) => a.startsWith('--soak-minutes='))?.slice(15) ?? 5);
+  const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
   const started = Date.now();
-  const result = await runFaultSuite(quick, undefined, minutes);
+  const result = await runFaultSuite(quick, undefined, { soakMinutes: minutes, ...(only ? { only } : {}) });
   process.stdout.write(`\n${result.table}\n\nfault suite (${quick ? 'quick' : 'full'}) took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   process.exit(result.rows.some((r) => r.problems.length > 0) ? 1 : 0);
 }
