@@ -65,12 +65,14 @@ export async function sigterm(options: SuiteOptions): Promise<Row> {
     const before = proxy.rss();
     let after = before;
     let signalledAt = 0;
+    let exitMs = 0;
     const outcomes = await underLoad({ url: proxy.url, rate: 200, durationMs, nonIdempotentShare: 0.1 }, async () => {
       await sleep(durationMs / 2);
       after = proxy.rss();
       signalledAt = Date.now();
       proxy.signal('SIGTERM');
       await proxy.exited();
+      exitMs = Date.now() - signalledAt;
     });
     // In flight = forwarded by the proxy (an upstream got it): each must have had its answer. The
     // rest never got past the closing listener (refused, or reset in the accept queue / on an idle
@@ -82,7 +84,7 @@ export async function sigterm(options: SuiteOptions): Promise<Row> {
     const atSignal = forwarded.filter((o) => o.doneAt >= signalledAt).length;
     const refused = outcomes.filter((o) => !forwardedIds.has(o.id));
     return row('6a SIGTERM under load (legacy 300 ms)', { ...t, requests: outcomes.length }, { before, after }, {
-      recovery: `exit in ${((Date.now() - signalledAt) / 1000).toFixed(1)} s`,
+      recovery: `exit in ${(exitMs / 1000).toFixed(1)} s`,
       note: `${forwarded.length} forwarded, ${atSignal} of them in flight at the signal: ${t.failures + t.nonIdempotentFailures} without their answer; ${refused.length} not taken by the closing proxy (${refused.filter((o) => o.sentAt >= signalledAt).length} sent after the signal)`,
       problems: [...promises(t), ...(t.nonIdempotentFailures > 0 ? [`${t.nonIdempotentFailures} forwarded non-idempotent requests cut`] : [])],
     });
