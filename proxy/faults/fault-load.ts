@@ -74,7 +74,8 @@ export async function runLoad(plan: LoadPlan): Promise<Outcome[]> {
       }
       outcomes.push({ id, idempotent, sentAt, doneAt: Date.now(), ok, status: res.statusCode, ...(ok ? {} : { error: `status ${res.statusCode}: ${text.slice(0, 80)}` }) });
     } catch (err) {
-      outcomes.push({ id, idempotent, sentAt, doneAt: Date.now(), ok: false, status: 0, error: (err as { code?: string }).code ?? (err as Error).message });
+      const error = (err as Error).name === 'TimeoutError' ? 'client timeout' : ((err as { code?: string }).code ?? (err as Error).message);
+      outcomes.push({ id, idempotent, sentAt, doneAt: Date.now(), ok: false, status: 0, error });
     }
   };
   await new Promise<void>((resolve) => {
