@@ -37,6 +37,14 @@ export const configSchema = z
     UPSTREAM_CONNECT_TIMEOUT_MS: int(2_000, 1, 600_000),
     /** Request bodies up to this size are buffered, so a failed candidate can be retried on legacy. */
     FALLBACK_BODY_LIMIT_BYTES: int(1_048_576, 0, 1_073_741_824),
+    /** Request bodies above this are refused (413 when declared, the connection cut when chunked). */
+    CLIENT_BODY_LIMIT_BYTES: int(104_857_600, 0, 1_099_511_627_776),
+    /** Requests with more header lines are refused (400). */
+    CLIENT_MAX_HEADERS: int(256, 1, 2_000),
+    /** A client has this long to send a request's headers (slowloris); above keep-alive's 65 s by default. */
+    CLIENT_HEADERS_TIMEOUT_MS: int(66_000, 1_000, 300_000),
+    /** Candidate answers on idempotent routes up to this size are read whole before the client gets the head (0: always stream). */
+    CANDIDATE_BUFFER_LIMIT_BYTES: int(1_048_576, 0, 1_073_741_824),
     /** Consecutive candidate failures that open a circuit breaker. */
     BREAKER_FAILURE_THRESHOLD: int(5, 1, 1_000_000),
     /** How long an open breaker sends everything to legacy before one half-open probe. */

@@ -5,15 +5,18 @@
  *     -> response head/chunks streamed to the client as they come (backpressure both ways)
  *
  * Forwarding uses undici's raw dispatch handler (no Readable per response, raw header lists) and
- * Node's `writeHead(status, [name, value, …])`. On an idempotent route a candidate that fails before
- * answering (connect error, timeout, 5xx head) is not shown to the client: the same request, body
- * replayed from the buffer, goes to legacy (a fallback). A client that goes away aborts the
- * upstream request. Unused seams cost one null check: `tap` for observers, `gate` inside the splitter,
+ * Node's `writeHead(status, [name, value, …])`. On an idempotent route the candidate's answer is held
+ * whole (upstream/held-answer.ts, up to CANDIDATE_BUFFER_LIMIT_BYTES) before the client sees it, so
+ * a candidate failing at any point (connect error, timeout, 5xx head, reset before or after its
+ * head, truncated or stalled body, broken JSON) is not shown to the client: the same request, body
+ * replayed from the buffer, goes to legacy (a fallback). Every such failure counts against the
+ * candidate's breaker (a verdict at the end of its answer) and reaches the tap as
+ * `candidate-<kind>`. A client that goes away aborts the upstream request. Unused seams cost one null check: `tap` for observers, `gate` inside the splitter,
  * `tracer` for spans (exchange-trace.ts).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { endSpan, requestIdFrom, type Logger, type Span, type Tracer } from '@smp/platform';
+import { requestIdFrom, type Logger, type Span, type Tracer } from '@smp/platform';
 import { mirrorTraceparent, traceExchange, type ExchangeTrace } from './exchange-trace.js';
 import type { ExchangeObserver, ExchangeStart, ExchangeTap, RouteDecision, Target } from './exchange.js';
 import type { RouteMetrics, ProxyMetrics } from './proxy-metrics.js';
@@ -22,7 +25,10 @@ import type { RouteSource } from './routing/route-source.js';
 import type { Splitter } from './split/splitter.js';
 import type { BreakerRegistry } from './upstream/circuit-breaker.js';
 import { clientResponseHeaders, contentLength, endToEndHeaders, headersObject, upstreamRequestHeaders } from './upstream/forward-headers.js';
+import { Attempt, type AttemptOwner } from './upstream/attempt.js';
+import { answerDefect, HeldAnswer } from './upstream/held-answer.js';
 import { readRequestBody, type RequestBody } from './upstream/request-body.js';
+import { refusal, type RequestLimits } from './upstream/request-guard.js';
 import { newRequestId } from './upstream/trace-context.js';
 import { classifyError, replyFor, type FailureKind } from './upstream/upstream-error.js';
 import type { UpstreamPools } from './upstream/upstream-pools.js';
@@ -39,6 +45,10 @@ export interface ForwarderDeps {
   bodyCap: number;
   /** Null or absent: no spans. */
   tracer?: Tracer | null;
+  /** Candidate answers up to this many bytes are held whole before the client gets them (idempotent routes). */
+  answerCap: number;
+  /** Requests over these are refused (request-guard.ts). */
+  limits: RequestLimits;
 }
 
 /** The request listener of the public port. */
@@ -46,6 +56,18 @@ export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res
   const accessLog = deps.logger.isLevelEnabled('http');
   const tracer = deps.tracer ?? null;
   return (req, res) => {
+    // Shutting down, the server ended this keep-alive socket after its last answer, and the client
+    // reused it at the same moment: this request can get no answer, so it must not go upstream.
+    if (req.socket.writableEnded) {
+      req.socket.destroy();
+      return;
+    }
+    const refused = refusal(req, deps.limits);
+    if (refused !== null) {
+      res.writeHead(refused.status, ['content-type', 'application/json', 'content-length', String(refused.body.length), 'connection', 'close']);
+      res.end(refused.body);
+      return;
+    }
     const startedAt = process.hrtime.bigint();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -107,57 +129,7 @@ function onResponseClose(this: TrackedResponse): void {
   this[EXCHANGE]?.clientClosed();
 }
 
-/** One attempt at one upstream (the first one, or the legacy fallback): undici's dispatch handler. */
-class Attempt implements Dispatcher.DispatchHandler {
-  cancelled = false;
-  sentAt = process.hrtime.bigint();
-  /** The upstream's status, once its head came. */
-  status = 0;
-  private abortFn: ((err?: Error) => void) | null = null;
-
-  constructor(
-    private readonly exchange: ClientExchange,
-    readonly side: Target,
-    private span: Span | null,
-  ) {}
-
-  cancel(): void {
-    this.cancelled = true;
-    this.endSpan(this.status);
-    this.abortFn?.();
-  }
-
-  endSpan(status: number, err?: Error): void {
-    if (this.span !== null) endSpan(this.span, status, err);
-    this.span = null;
-  }
-
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-    if (this.cancelled) abort();
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (this.cancelled) return false;
-    if (statusCode >= 200) this.status = statusCode;
-    return this.exchange.head(this, statusCode, rawHeaders, resume, statusText);
-  }
-
-  onData(chunk: Buffer): boolean {
-    if (this.cancelled) return false;
-    return this.exchange.chunk(chunk);
-  }
-
-  onComplete(): void {
-    if (!this.cancelled) this.exchange.end(this);
-  }
-
-  onError(err: Error): void {
-    if (!this.cancelled) this.exchange.fail(this, err);
-  }
-}
-
-class ClientExchange {
+class ClientExchange implements AttemptOwner {
   private body: RequestBody | null = null;
   private attempt: Attempt | null = null;
   /** The response head went to the client: no fallback, no error page any more. */
@@ -173,6 +145,8 @@ class ClientExchange {
   private expectedLength = -1;
   /** A complete body held for a single write at the end. */
   private whole: Buffer | null = null;
+  /** The candidate's answer, held until complete and checked (null: streaming, or not the candidate). */
+  private held: HeldAnswer | null = null;
   private readonly metrics: RouteMetrics;
 
   constructor(
@@ -202,23 +176,31 @@ class ClientExchange {
       }
       this.body = body;
       if (!this.clientGone) this.send(this.decision.target);
-    });
+    }, this.deps.limits.bodyBytes);
   }
 
   head(attempt: Attempt, status: number, raw: Buffer[], resume: () => void, statusText: string): boolean {
     // Interim answers (103 Early Hints…) are not relayed; `Expect` is never sent upstream.
     if (status < 200) return true;
-    if (attempt.side === 'candidate') {
-      if (status >= 500) {
-        this.candidateFailed('status_5xx');
-        if (this.canFallback()) {
-          attempt.cancel();
-          this.fallback('status_5xx');
-          return false;
-        }
-      } else this.settleBreaker(true);
+    if (attempt.side === 'candidate' && status >= 500) {
+      this.candidateFailed('status_5xx');
+      if (this.canFallback()) {
+        attempt.cancel();
+        this.fallback('status_5xx');
+        return false;
+      }
     }
     const headers = clientResponseHeaders(raw);
+    this.resume = resume;
+    if (attempt.side === 'candidate' && this.deps.answerCap > 0 && this.canFallback() && contentLength(headers) <= this.deps.answerCap) {
+      this.held = new HeldAnswer(status, statusText, headers, this.deps.answerCap);
+      return true;
+    }
+    return this.commitHead(attempt, status, statusText, headers);
+  }
+
+  /** The head goes to the client: from here on, no fallback. */
+  private commitHead(attempt: Attempt, status: number, statusText: string, headers: string[]): boolean {
     try {
       if (statusText) this.res.writeHead(status, statusText, headers);
       else this.res.writeHead(status, headers);
@@ -230,13 +212,27 @@ class ClientExchange {
     }
     this.committed = true;
     this.status = status;
-    this.resume = resume;
     this.expectedLength = contentLength(headers);
     this.observer?.response(status, headersObject(headers));
     return true;
   }
 
-  chunk(chunk: Buffer): boolean {
+  chunk(attempt: Attempt, chunk: Buffer): boolean {
+    const held = this.held;
+    if (held !== null) {
+      if (held.add(chunk)) return true;
+      // Larger than the bound: stream from here, held bytes first; a failure now cuts the connection.
+      this.held = null;
+      if (!this.commitHead(attempt, held.status, held.statusText, held.headers)) return false;
+      let flowing = true;
+      for (const c of held.chunks) {
+        this.observer?.responseChunk(c);
+        flowing = this.res.write(c);
+      }
+      if (flowing) return true;
+      this.res.once('drain', this.resume!);
+      return false;
+    }
     this.observer?.responseChunk(chunk);
     if (this.whole === null && chunk.length === this.expectedLength) {
       // The whole body in one chunk: the parser completes the message right after this call, and
@@ -250,6 +246,23 @@ class ClientExchange {
   }
 
   end(attempt: Attempt): void {
+    const held = this.held;
+    if (held !== null) {
+      this.held = null;
+      const defect = answerDefect(this.req.method ?? 'GET', held);
+      if (defect !== null) {
+        attempt.endSpan(held.status, new Error(`candidate answer: ${defect}`));
+        this.candidateFailed(defect);
+        this.fallback(defect);
+        return;
+      }
+      if (!this.commitHead(attempt, held.status, held.statusText, held.headers)) return;
+      if (held.size > 0) {
+        this.whole = held.body();
+        this.observer?.responseChunk(this.whole);
+      }
+    }
+    if (attempt.side === 'candidate') this.settleBreaker(true);
     if (this.whole !== null) this.res.end(this.whole);
     else this.res.end();
     attempt.endSpan(attempt.status);
@@ -262,7 +275,8 @@ class ClientExchange {
   fail(attempt: Attempt, err: Error): void {
     if (this.clientGone) return;
     attempt.endSpan(attempt.status, err);
-    const kind = classifyError(err);
+    this.held = null;
+    const kind = classifyError(err, attempt.headSeen);
     if (attempt.side === 'candidate') {
       this.candidateFailed(kind);
       if (this.canFallback()) {
@@ -307,7 +321,7 @@ class ClientExchange {
     const body = this.body!;
     let span: Span | null = null;
     if (this.trace !== null) ({ span, headers } = this.trace.attempt(side, upstream.name, headers));
-    const attempt = new Attempt(this, side, span);
+    const attempt = new Attempt(this, side, side === 'candidate' ? route.timeouts.candidateHeadersMs : 0, span);
     this.attempt = attempt;
     upstream.pool.dispatch(
       {
@@ -316,7 +330,7 @@ class ClientExchange {
         headers,
         body: body.kind === 'none' ? null : body.data,
         headersTimeout: side === 'candidate' ? route.timeouts.candidateHeadersMs : route.timeouts.headersMs,
-        bodyTimeout: route.timeouts.bodyMs,
+        bodyTimeout: side === 'candidate' ? route.timeouts.candidateBodyMs : route.timeouts.bodyMs,
       },
       attempt,
     );

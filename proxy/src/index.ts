@@ -29,10 +29,11 @@ export interface RunningProxy extends RunningService {
   core: ProxyCore;
 }
 
-function newServer(listener: http.RequestListener): http.Server {
-  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000 }, listener);
-  // Longer than any proxy's idle timeout in front of us, so it never reuses a socket we just closed.
-  server.headersTimeout = 66_000;
+function newServer(listener: http.RequestListener, headersTimeoutMs: number): http.Server {
+  // Slow headers (slowloris) are cut after headersTimeoutMs, checked every quarter of it.
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000, connectionsCheckingInterval: Math.min(30_000, Math.ceil(headersTimeoutMs / 4)) }, listener);
+  // Longer than any proxy's idle timeout in front of us (by default), so it never reuses a socket we just closed.
+  server.headersTimeout = headersTimeoutMs;
   return server;
 }
 
@@ -50,14 +51,14 @@ export async function start(options: ProxyStartOptions = {}): Promise<RunningPro
     // Shadowing, judging and rollback are part of the product: on unless the caller plugs its own seams.
     const experiment = hooks.extend === undefined && hooks.tap === undefined && hooks.gate === undefined ? createExperiment() : null;
     const app = await createApp({ config, logger, registry, closer, tracer: tracing.tracer, ...hooks, ...(experiment ? { extend: experiment.extend } : {}) });
-    const publicServer = newServer(app.handler);
+    const publicServer = newServer(app.handler, config.CLIENT_HEADERS_TIMEOUT_MS);
     publicServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => app.upgrade(req, socket, head));
     const running = await listen(publicServer, { port: port ?? config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger });
     servers.push(running);
     const adminPort = givenAdminPort === undefined ? config.ADMIN_PORT : givenAdminPort;
     let admin: RunningService | null = null;
     if (adminPort !== null) {
-      admin = await listen(newServer(app.admin), { port: adminPort, host: config.ADMIN_HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger });
+      admin = await listen(newServer(app.admin, config.CLIENT_HEADERS_TIMEOUT_MS), { port: adminPort, host: config.ADMIN_HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger });
       servers.push(admin);
       logger.info(`proxy admin listening on ${admin.url}`, { url: admin.url, port: admin.port });
     }

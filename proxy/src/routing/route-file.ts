@@ -5,7 +5,7 @@
  *     "match": { "method": "POST", "path": "/api/v1/ml/predict" },   // or "prefix": "/api/v1/ml/models"
  *     "legacy": "legacy", "candidate": "prediction",                  // upstream names
  *     "idempotent": true,
- *     "timeouts": { "headersMs": 30000, "bodyMs": 30000, "candidateHeadersMs": 5000 },
+ *     "timeouts": { "headersMs": 30000, "bodyMs": 30000, "candidateHeadersMs": 5000, "candidateBodyMs": 5000 },
  *     "rewrite": { "prefix": "/api/v1/ml", "to": "/v2", "on": "candidate" },
  *     "shadow": {…}, "compare": {…}, "judge": {…} }                   // see route-settings.ts
  *
@@ -25,6 +25,8 @@ export const timeoutsSchema = z
     bodyMs: ms(30_000),
     /** Headers timeout for the candidate only (defaults to headersMs): keep it short so a fallback still answers in time. */
     candidateHeadersMs: z.number().int().min(1).max(3_600_000).optional(),
+    /** Longest silence between two candidate body chunks (defaults to candidateHeadersMs, else bodyMs): a stalled candidate body falls back in time. */
+    candidateBodyMs: z.number().int().min(1).max(3_600_000).optional(),
   })
   .strict();
 

@@ -24,6 +24,7 @@ export interface RouteTimeouts {
   readonly headersMs: number;
   readonly bodyMs: number;
   readonly candidateHeadersMs: number;
+  readonly candidateBodyMs: number;
 }
 
 export interface PathRewrite {
@@ -196,6 +197,7 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
         headersMs: timeouts.headersMs,
         bodyMs: timeouts.bodyMs,
         candidateHeadersMs: timeouts.candidateHeadersMs ?? timeouts.headersMs,
+        candidateBodyMs: timeouts.candidateBodyMs ?? timeouts.candidateHeadersMs ?? timeouts.bodyMs,
       },
       rewrite: spec.rewrite ?? null,
       flags: { live: liveFlag(spec.id), shadow: shadowFlag(spec.id) },
@@ -217,6 +219,7 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
       headersMs: defaults.timeouts.headersMs,
       bodyMs: defaults.timeouts.bodyMs,
       candidateHeadersMs: defaults.timeouts.candidateHeadersMs ?? defaults.timeouts.headersMs,
+      candidateBodyMs: defaults.timeouts.candidateBodyMs ?? defaults.timeouts.candidateHeadersMs ?? defaults.timeouts.bodyMs,
     },
     rewrite: null,
     flags: { live: liveFlag(UNMATCHED), shadow: shadowFlag(UNMATCHED) },

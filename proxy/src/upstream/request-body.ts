@@ -26,10 +26,17 @@ export function hasBody(req: IncomingMessage): boolean {
   return cl !== undefined && cl !== '0';
 }
 
-async function* continued(prefix: Buffer[], req: IncomingMessage, observer: ExchangeObserver | null): AsyncIterable<Buffer> {
+async function* continued(prefix: Buffer[], size: number, req: IncomingMessage, observer: ExchangeObserver | null, limit: number): AsyncIterable<Buffer> {
   for (const chunk of prefix) yield chunk;
+  let total = size;
   // destroyOnReturn: false: if the upstream gives up, the client's socket must live on for the 502.
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) {
+      // Too large, and the head is already upstream: cut both ends rather than forward part of it.
+      req.destroy();
+      throw new Error('request body over CLIENT_BODY_LIMIT_BYTES');
+    }
     observer?.requestChunk(chunk);
     yield chunk;
   }
@@ -38,8 +45,8 @@ async function* continued(prefix: Buffer[], req: IncomingMessage, observer: Exch
 
 type BodyDone = (err: Error | null, body: RequestBody) => void;
 
-/** Read the body (see above); `done` is called once, with an error if the client went away. */
-export function readRequestBody(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
+/** Read the body (see above); `done` is called once, with an error if the client went away. A streamed body over `limit` bytes is cut. */
+export function readRequestBody(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone, limit = Number.POSITIVE_INFINITY): void {
   if (!hasBody(req)) {
     observer?.requestEnd();
     done(null, NO_BODY);
@@ -51,10 +58,11 @@ export function readRequestBody(req: IncomingMessage, cap: number, observer: Exc
   // ticks of the general path.
   const length = req.headers['transfer-encoding'] === undefined ? Number(req.headers['content-length']) : Number.NaN;
   if (length > 0 && length <= cap) process.nextTick(readBuffered, req, length, cap, observer, done);
-  else readStreamed(req, cap, observer, done);
+  else readStreamed(req, cap, observer, done, limit);
 }
 
 function readBuffered(req: IncomingMessage, length: number, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
+  // A declared length is checked before reading (request-guard.ts): no limit to apply here.
   if (req.readableLength === length && !req.destroyed && req.listenerCount('data') === 0) {
     // read() with no size hands over everything buffered; the parser delivers no byte past Content-Length.
     const data = req.read() as Buffer | null;
@@ -70,7 +78,7 @@ function readBuffered(req: IncomingMessage, length: number, cap: number, observe
   readStreamed(req, cap, observer, done);
 }
 
-function readStreamed(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone): void {
+function readStreamed(req: IncomingMessage, cap: number, observer: ExchangeObserver | null, done: BodyDone, limit = Number.POSITIVE_INFINITY): void {
   if (req.destroyed && !req.complete) {
     done(new Error('client closed the connection while sending the body'), NO_BODY);
     return;
@@ -92,7 +100,7 @@ function readStreamed(req: IncomingMessage, cap: number, observer: ExchangeObser
       finished = true;
       req.pause();
       cleanup();
-      done(null, { kind: 'stream', data: Readable.from(continued(chunks, req, observer), { objectMode: false }) });
+      done(null, { kind: 'stream', data: Readable.from(continued(chunks, size, req, observer, limit), { objectMode: false }) });
     }
   };
   const onEnd = () => {

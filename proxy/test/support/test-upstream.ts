@@ -27,7 +27,12 @@ export interface SeenRequest {
   aborted: boolean;
 }
 
-export type Behaviour = 'normal' | 'fail-500' | 'hang' | 'reset';
+/**
+ * How the whole server fails: 500s, never answering, a reset before the head, or after a 200 JSON
+ * head: a reset (RST), a body cut short of its Content-Length, a body that stops and hangs, or a
+ * complete body that is not JSON.
+ */
+export type Behaviour = 'normal' | 'fail-500' | 'hang' | 'reset' | 'reset-after-head' | 'truncated' | 'stall-body' | 'garbage-json';
 
 export interface TestUpstream {
   url: string;
@@ -63,6 +68,22 @@ export async function startTestUpstream(name = 'upstream'): Promise<TestUpstream
       if (state.behaviour === 'hang' || req.url === '/hang') return;
       if (state.behaviour === 'reset') {
         req.socket.destroy();
+        return;
+      }
+      if (state.behaviour === 'reset-after-head' || state.behaviour === 'truncated' || state.behaviour === 'stall-body') {
+        const behaviour = state.behaviour;
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '64' });
+        res.write('{"upstream":"' + name + '","partial":');
+        res.flushHeaders();
+        setTimeout(() => {
+          if (behaviour === 'reset-after-head') req.socket.resetAndDestroy();
+          else if (behaviour === 'truncated') req.socket.destroySoon();
+        }, 20);
+        return;
+      }
+      if (state.behaviour === 'garbage-json') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"upstream":"' + name + '", oops');
         return;
       }
       if (state.behaviour === 'fail-500') {
