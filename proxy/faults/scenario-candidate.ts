@@ -33,7 +33,7 @@ export async function candidateFaults(options: SuiteOptions): Promise<Row[]> {
     // One proxy through every kind in turn: failures must not pile up in it either.
     // The judge would roll the route back after three failing 30 s windows (as it should), and from
     // then on no fault would reach the fallback path under test: here it only watches.
-    const proxy = await startProxy('s1-candidate', dir, proxyEnv(dir, legacy, candidate, { UNLEASH_BOOTSTRAP: writeFlags(dir, 50, 100), JUDGE_FAILURES_TO_ROLLBACK: '1000' }));
+    const proxy = await startProxy('s1-candidate', dir, proxyEnv(dir, legacy, candidate, { UNLEASH_BOOTSTRAP: writeFlags(dir, 50, 100), JUDGE_WARMUP_PAIRS: '1000000' }));
     try {
       for (const fault of CANDIDATE_FAULTS) {
         await candidate.setMode(fault);

@@ -79,7 +79,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         ANOMALY_URL: anomalyService.url,
         ADMIN_TOKEN,
         // Pairs are judged, never acted on by the clock of a short test.
-        JUDGE_MIN_PAIRS: '1000000',
+        JUDGE_WARMUP_PAIRS: '1000000',
       }),
       port: 0,
       adminPort: 0,

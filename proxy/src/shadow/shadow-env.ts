@@ -5,6 +5,10 @@
  */
 import { bool, httpUrl, int, num, optional, z } from '@smp/platform';
 
+/** A variable of the former windowed judge: set, it refuses the start (it would silently do nothing now). */
+const retired = (instead: string) =>
+  z.undefined({ invalid_type_error: `removed: the judge is sequential (decides on every pair, proxy README "Judge"); ${instead}` });
+
 export const shadowEnv = {
   /** Mirror, compare and judge at all (off: no tap, no gate beyond the in-process store). */
   SHADOW_ENABLED: bool(true),
@@ -43,6 +47,14 @@ export const shadowEnv = {
   /** α: average run length to a false rollback ≥ 1/α observations per criterion while in control. */
   JUDGE_FALSE_ALARM_LEVEL: num(1e-5, 1e-12, 0.01),
   JUDGE_WARMUP_PAIRS: int(100, 0, 1_000_000),
+  JUDGE_INTERVAL_MS: retired('there is no interval: unset it'),
+  JUDGE_WINDOW_MS: retired('there is no window: unset it'),
+  JUDGE_MAX_PAIRS: retired('there is no window: unset it'),
+  JUDGE_MIN_PAIRS: retired('use JUDGE_WARMUP_PAIRS'),
+  JUDGE_FAILURES_TO_ROLLBACK: retired('a failing criterion rolls back at once; use JUDGE_FALSE_ALARM_LEVEL'),
+  JUDGE_CONFIDENCE: retired('use JUDGE_FALSE_ALARM_LEVEL'),
+  JUDGE_LATENCY_TEST: retired('latency is a paired sign test; unset it'),
+  JUDGE_LATENCY_ALPHA: retired('use JUDGE_FALSE_ALARM_LEVEL'),
   /** How often a rolled-back route's flags are read for a manual re-enable in Unleash. */
   ROLLBACK_FLAG_WATCH_MS: int(1_000, 10, 3_600_000),
   /** Full re-read of the shared rollback state (heals missed pub/sub messages). */
