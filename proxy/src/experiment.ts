@@ -15,6 +15,7 @@
  *   judge     analysis/    RollbackController every JUDGE_INTERVAL_MS -> store + rollback actions
  *   report    report/      ComparisonStore (schema, retention), GET /comparisons*
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
+ *   rollout   rollout/     RolloutDriver every ROLLOUT_INTERVAL_MS on the lease holder: plans -> Unleash, audit
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -34,6 +35,8 @@ import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
 import { ShadowTap } from './shadow/shadow-tap.js';
 import type { FromWorker } from './shadow/worker-protocol.js';
+import { windowJudgeView } from './rollout/judge-view.js';
+import { createRollout, type RolloutParts } from './rollout/rollout-setup.js';
 import { createCandidateGate } from './state/candidate-gate.js';
 import { RedisRollbackStore } from './state/redis-rollback-store.js';
 import { MemoryRollbackStore, type RollbackStore } from './state/rollback-store.js';
@@ -47,6 +50,8 @@ export interface ExperimentOptions {
   replicaId?: string;
   /** Do not start the judge's timer: the caller drives `controller.tick()` (tests). */
   manualTicks?: boolean;
+  /** Do not start the rollout driver's timer: the caller drives `rollout.driver.tick()` (tests). */
+  manualRolloutTurns?: boolean;
   /** Use this rollback store instead of building one from REDIS_URL. */
   store?: RollbackStore;
   /** The shadow worker thread: wait before restarting one that died (default 1 s), how to start one. */
@@ -65,6 +70,8 @@ export interface ExperimentParts {
   /** The shadow worker thread (mirrors, comparison, recording) and the mirror budget. */
   readonly mirror: ShadowLink;
   readonly metrics: ShadowMetrics;
+  /** Rollout plans: the driver (tests call `driver.tick()`), the plan store, the lease. */
+  readonly rollout: RolloutParts;
 }
 
 export interface Experiment {
@@ -223,7 +230,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     store,
     replicaId,
     routes: judged,
-    actions: rollbackActions(config, { comparisons, logger, closer }),
+    actions: rollbackActions(config, { comparisons, logger, closer, routeEventsReady: () => rollout?.schemaReady() ?? false }),
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
     onVerdict: (route, verdict) => metrics.verdicts.inc({ route, verdict }),
@@ -231,6 +238,24 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
   });
   closer.add('rollback controller', () => controller.close());
   if (!options.manualTicks) controller.start(config.JUDGE_INTERVAL_MS);
+
+  const thresholdsOf = (routeId: string) => {
+    const r = routes().routes.find((x) => x.id === routeId && x.candidate !== null);
+    return r && judgeSettings(r.judge, defaults).thresholds;
+  };
+  const rollout: RolloutParts = await createRollout(config, {
+    logger,
+    closer,
+    now,
+    replicaId,
+    pool: comparisons?.db ?? null,
+    judge: windowJudgeView({ windows, thresholds: thresholdsOf, now }),
+    controller,
+    rollbackStore: store,
+    flagsOf: (routeId) => routes().routes.find((r) => r.id === routeId && r.candidate !== null)?.flags,
+    declared: () => routes().routes.flatMap((r) => (r.rollout !== null && r.candidate !== null ? [{ routeId: r.id, spec: r.rollout }] : [])),
+  });
+  if (config.ROLLOUT_ENABLED && !options.manualRolloutTurns) rollout.driver.start(config.ROLLOUT_INTERVAL_MS);
   for (const e of store.entries()) metrics.rolledBack.set({ route: e.routeId }, e.state === 'rolled-back' ? 1 : 0);
   const stopWatching = store.onChange((entry, previous) => {
     metrics.rolledBack.set({ route: entry.routeId }, entry.state === 'rolled-back' ? 1 : 0);
@@ -250,7 +275,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     },
   });
   return {
-    parts: { replicaId, store, controller, windows, calibrator, comparisons, mirror, metrics },
+    parts: { replicaId, store, controller, windows, calibrator, comparisons, mirror, metrics, rollout },
     hooks: {
       gate,
       tap,

@@ -41,6 +41,8 @@ export interface RollbackEvent {
   readonly judgement: Judgement | null;
   readonly consecutiveFailures: number;
   readonly flags: readonly string[];
+  /** Evidence of a rollback decided outside this loop (a rollout plan's judge reading). */
+  readonly evidence?: unknown;
 }
 
 /** A side effect of a rollback or resume; failures are logged, never propagated. */
@@ -174,12 +176,19 @@ export class RollbackController {
     return decisions;
   }
 
-  private rollBack(route: RouteJudging, judgement: Judgement, failures: number, now: number): void {
+  /** Roll a route back on a decision taken elsewhere (a rollout plan's failing judge), with the same actions. */
+  rollBackOnEvidence(routeId: string, reason: string, evidence: unknown): void {
+    const route = this.options.routes().find((r) => r.routeId === routeId);
+    if (!route || this.options.store.isRolledBack(routeId)) return;
+    this.rollBack(route, null, 0, this.options.now(), reason, evidence);
+  }
+
+  private rollBack(route: RouteJudging, judgement: Judgement | null, failures: number, now: number, why?: string, evidence?: unknown): void {
     const { store, logger, replicaId } = this.options;
-    const reason = `${failures} consecutive failing windows: ${judgement.reasons.join('; ')}`;
+    const reason = why ?? `${failures} consecutive failing windows: ${judgement?.reasons.join('; ')}`;
     // The store flips this replica's gate synchronously inside rollBack(); Redis follows.
     const written = store.rollBack(route.routeId, reason, replicaId);
-    logger.error('candidate rolled back', { route: route.routeId, reason, evidence: judgement.criteria, description: judgement.description });
+    logger.error('candidate rolled back', { route: route.routeId, reason, evidence: judgement?.criteria ?? evidence, description: judgement?.description });
     this.options.onRollback?.(route.routeId);
     const event: RollbackEvent = Object.freeze({
       kind: 'rollback',
@@ -190,6 +199,7 @@ export class RollbackController {
       judgement,
       consecutiveFailures: failures,
       flags: route.flags,
+      ...(evidence !== undefined ? { evidence } : {}),
     });
     this.track(written.then(() => this.runActions(event)));
   }

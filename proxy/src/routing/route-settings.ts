@@ -7,12 +7,14 @@
  *   { "id": "ml-predict", …,
  *     "shadow":  { "allowWithIdempotencyKey": false, "calibrationRate": 0.01 },
  *     "compare": { "ignore": ["model_info.loaded_from"], "tolerance": [{ "path": "confidence", "absolute": 1e-4 }] },
- *     "judge":   { "maxMismatchRate": 0.02, "failuresToRollback": 5 } }
+ *     "judge":   { "maxMismatchRate": 0.02, "failuresToRollback": 5 },
+ *     "rollout": { "steps": [5, 25, 50, 100], "shadowFirst": true, "minPairs": 200, "hold": "10m" } }
  *
  * The judge's values here override defaults that come from the environment (JUDGE_*), merged by
  * `judgeSettings` where the judge runs.
  */
 import { z } from 'zod';
+import { rolloutSchema, specFromConfig, type RolloutSpec } from '@smp/flags/rollout-spec';
 import { compileCompareRules, type CompareRuleConfig, type CompareRules } from '../compare/compare-rules.js';
 import type { JudgeThresholds } from '../analysis/judge.js';
 
@@ -92,4 +94,11 @@ export function compileCompareSettings(routeId: string, config: z.output<typeof 
 export function judgeSettings(overrides: JudgeOverrides, defaults: JudgeDefaults): JudgeDefaults {
   const { failuresToRollback, ...thresholds } = overrides;
   return { thresholds: { ...defaults.thresholds, ...thresholds }, failuresToRollback: failuresToRollback ?? defaults.failuresToRollback };
+}
+
+/** A route's declared rollout plan (`rollout`), compiled; the proxy's leader starts it once. */
+export const routeRolloutSchema = rolloutSchema.optional();
+
+export function compileRollout(config: z.output<typeof routeRolloutSchema>): RolloutSpec | null {
+  return config === undefined ? null : specFromConfig(config);
 }
