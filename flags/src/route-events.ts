@@ -38,10 +38,10 @@ export async function appendRouteEvent(pool: PgPool, e: RouteEvent): Promise<voi
   ]);
 }
 
-/** A route's events, oldest first (the last `limit`). */
+/** A route's events in the order they were written (the last `limit`): replicas' clocks may differ, the sequence does not. */
 export async function listRouteEvents(pool: PgPool, route: string, limit = 200): Promise<RouteEvent[]> {
   const { rows } = await pool.query<{ at: Date; route: string; kind: string; actor: string; summary: string; detail: unknown }>(
-    'SELECT at, route, kind, actor, summary, detail FROM (SELECT * FROM proxy_route_events WHERE route = $1 ORDER BY at DESC, id DESC LIMIT $2) e ORDER BY at, id',
+    'SELECT at, route, kind, actor, summary, detail FROM (SELECT * FROM proxy_route_events WHERE route = $1 ORDER BY id DESC LIMIT $2) e ORDER BY id',
     [route, limit],
   );
   return rows.map((r) => ({ at: r.at.getTime(), route: r.route, kind: r.kind, actor: r.actor, summary: r.summary, detail: r.detail }));

@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, eventually, type TestDatabase } from '@smp/platform/testkit';
+import { startTestUnleash, type TestUnleash } from '@smp/flags/test-unleash';
+import { flagsCli, type CliResult } from './support/flags-cli.js';
+import { ROUTE, shadowRoutes, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
+
+const LIVE = `migrate.${ROUTE}.live`;
+const SHADOW = `migrate.${ROUTE}.shadow`;
+/** Test-sized judging: ~50 identical pairs pass; a candidate answering 500 fails at once. */
+const JUDGE = { minPairs: 30, maxMismatchRate: 0.1, maxErrorRateIncrease: 0.1, maxLatencyRatio: 3 };
+
+describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy, the flags CLI as a process', function () {
+  this.timeout(120_000);
+  let unleash: TestUnleash;
+  let db: TestDatabase;
+  let h: ShadowHarness;
+  let stackDir: string;
+  let cliEnv: Record<string, string>;
+  const cli = async (...args: string[]): Promise<CliResult> => flagsCli(args, cliEnv);
+
+  before(async function () {
+    unleash = await startTestUnleash();
+    db = await createTestDatabase('rollout');
+    stackDir = await mkdtemp(path.join(tmpdir(), 'rollout-cli-'));
+    cliEnv = { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken, DATABASE_URL: db.url, STACK_DIR: stackDir };
+    h = await startShadowHarness({
+      routes: shadowRoutes({ judge: JUDGE }),
+      unleash: { apiUrl: unleash.apiUrl, clientToken: unleash.clientToken, adminToken: unleash.adminToken },
+      // The plan's reading covers every pair since its step began (the fake clock moves by holds).
+      clockStart: Date.now(),
+      env: { DATABASE_URL: db.url, JUDGE_WINDOW_MS: '3600000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
+    });
+  });
+  after(async function () {
+    await h?.close();
+    await unleash?.close();
+    await db?.drop();
+    if (stackDir) await rm(stackDir, { recursive: true, force: true });
+  });
+
+  /** One driver turn after the step's hold (fake clock); returns the route's plan phase/step. */
+  async function turn(holdMs = 1_000): Promise<string> {
+    h.clock.now += holdMs;
+    const t = await h.sub.rollout.driver.tick();
+    assert.equal(t.leader, true);
+    const plan = t.plans.find((p) => p.routeId === ROUTE)!;
+    return plan.phase === 'live' ? `live ${plan.spec.steps[plan.stepIndex]}` : plan.phase;
+  }
+
+  /** Wait until this proxy's flag client sees the plan's percentages, then send traffic and wait for its pairs. */
+  async function trafficAt(live: number, n = 60): Promise<Array<{ status: number; servedBy: string }>> {
+    await eventually(() => assert.deepEqual([h.proxy.core.flags.percent(LIVE), h.proxy.core.flags.percent(SHADOW)], [live, 100]), 10_000, 50);
+    const before = h.sub.windows.added(ROUTE);
+    const res = await h.predict(n, 8, before);
+    await h.pairs(before + n);
+    return res;
+  }
+
+  it('walks a healthy candidate through steps 50,100 to 100% live, every step made in Unleash and recorded', async function () {
+    const started = await cli('rollout', ROUTE, '--steps', '50,100', '--min-pairs', '40', '--hold', '1s');
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /plan started: 50% → 100%, ≥ 40 pairs and 1s per step/);
+
+    assert.equal(await turn(), 'live 50');
+    assert.deepEqual([(await unleash.admin.flag(LIVE)).rollout, (await unleash.admin.flag(LIVE)).enabled, (await unleash.admin.flag(SHADOW)).rollout], [50, true, 100]);
+    const at50 = await trafficAt(50);
+    assert.ok(at50.some((r) => r.servedBy === 'candidate') && at50.some((r) => r.servedBy === 'legacy'), 'both sides serve at 50%');
+    // Enough pairs but not the hold yet: the step holds.
+    assert.equal(await turn(500), 'live 50');
+    const status = await cli('status', ROUTE);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /ml-predict +live 50% \(step 1\/2\)/);
+    assert.match(status.stdout, /pairs at this step \d+, judge pass/);
+    assert.match(status.stdout, /next: 100% live after the hold/);
+
+    assert.equal(await turn(500), 'live 100');
+    const at100 = await trafficAt(100);
+    assert.ok(at100.every((r) => r.status === 200 && r.servedBy === 'candidate'));
+    assert.equal(await turn(), 'completed');
+    assert.equal((await unleash.admin.flag(LIVE)).rollout, 100);
+
+    const history = await cli('history', ROUTE);
+    assert.equal(history.code, 0, history.stderr);
+    const kinds = history.stdout.split('\n').flatMap((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}(\S+) +(\S+)/.exec(l)?.slice(1, 3).join(' ') ?? []);
+    assert.deepEqual(kinds, ['rollout-start cli:' + (await whoami()), 'rollout-step proxy:replica-test', 'rollout-step proxy:replica-test', 'rollout-complete proxy:replica-test']);
+    assert.match(history.stdout, /100% live \(step 2\/2\): judge passed on \d+ pairs at 50% live/);
+  });
+
+  it('rolls a candidate that turns bad at the second step back to 0% and ends the plan, with the evidence in history', async function () {
+    const started = await cli('rollout', ROUTE, '--steps', '20,60,100', '--min-pairs', '40', '--hold', '1s');
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal(await turn(), 'live 20');
+    await trafficAt(20);
+    assert.equal(await turn(), 'live 60');
+    h.candidate.options.behaviour = 'fail-500';
+    try {
+      await trafficAt(60);
+      assert.equal(await turn(0), 'rolled-back');
+    } finally {
+      h.candidate.options.behaviour = 'normal';
+    }
+    assert.equal(h.sub.store.isRolledBack(ROUTE), true);
+    await h.sub.controller.settled();
+    assert.deepEqual([(await unleash.admin.flag(LIVE)).enabled, (await unleash.admin.flag(SHADOW)).enabled], [false, false]);
+    const res = await h.predict(20);
+    assert.ok(res.every((r) => r.status === 200 && r.servedBy === 'legacy'), 'every client back on legacy');
+    // The plan is over: further turns change nothing.
+    assert.equal(await turn(), 'rolled-back');
+
+    const history = await cli('history', ROUTE);
+    assert.match(history.stdout, /rollback +proxy:replica-test +judge failed at 60% live on \d+ pairs; candidate rolled back, flags off, plan ended/);
+    assert.match(history.stdout, /evidence: .*"error-rate".*"result":"fail"/);
+    const status = await cli('status', ROUTE);
+    assert.match(status.stdout, /ml-predict +rolled-back/);
+    assert.match(status.stdout, /ended: judge failed at 60% live/);
+  });
+
+  it('refuses bad input with a clear message and exit code 2, changing nothing in Unleash or the plan store', async function () {
+    const flagsBefore = JSON.stringify([await unleash.admin.flag(LIVE), await unleash.admin.flag(SHADOW)]);
+    const plansBefore = JSON.stringify((await h.sub.rollout.store.list()).map((p) => p.version));
+    const cases: Array<[string[], RegExp]> = [
+      [['rollout', 'ml-nope', '--steps', '5,25'], /unknown route "ml-nope"; routes: ml-predict, ml-models, ml-anomaly, ml-drift/],
+      [['rollout', ROUTE, '--steps', '25,5'], /steps must increase: 25 then 5/],
+      [['rollout', ROUTE, '--steps', '5,25,25'], /steps must increase: 25 then 25/],
+      [['rollout', ROUTE, '--steps', '0,50'], /step 0 is outside 1\.\.100/],
+      [['rollout', ROUTE, '--steps', '50,150'], /step 150 is outside 1\.\.100/],
+      [['rollout', ROUTE, '--steps', '5,25', '--hold', 'ten minutes'], /--hold must be a duration like 30s, 10m, 1h30m, got "ten minutes"/],
+      [['rollout', ROUTE, '--steps', '5,25', '--min-pairs', 'many'], /--min-pairs must be an integer/],
+      [['rollout', ROUTE], /rollout needs --steps/],
+      [['pause', 'ml-nope'], /unknown route "ml-nope"/],
+      [['history'], /history takes 1 argument, got 0/],
+      [['resume', 'ml-models'], /ml-models: no rollout plan/],
+      [['pause', ROUTE], /ml-predict: the plan is rolled-back, nothing to pause/],
+    ];
+    for (const [args, message] of cases) {
+      const out = await cli(...args);
+      assert.equal(out.code, 2, `${args.join(' ')}: exit ${out.code} ${out.stderr}`);
+      assert.match(out.stderr, message, args.join(' '));
+      assert.equal(out.stdout, '', args.join(' '));
+    }
+    assert.equal(JSON.stringify([await unleash.admin.flag(LIVE), await unleash.admin.flag(SHADOW)]), flagsBefore);
+    assert.equal(JSON.stringify((await h.sub.rollout.store.list()).map((p) => p.version)), plansBefore);
+  });
+});
+
+async function whoami(): Promise<string> {
+  const os = await import('node:os');
+  return os.userInfo().username;
+}
