@@ -2,15 +2,19 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, eventually, type TestDatabase } from '@smp/platform/testkit';
+import { createTestDatabase, createTestRedis, eventually, type TestDatabase, type TestRedis } from '@smp/platform/testkit';
 import { startTestUnleash, type TestUnleash } from '@smp/flags/test-unleash';
 import { flagsCli, type CliResult } from './support/flags-cli.js';
 import { ROUTE, shadowRoutes, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
 const LIVE = `migrate.${ROUTE}.live`;
 const SHADOW = `migrate.${ROUTE}.shadow`;
-/** Test-sized judging: ~50 identical pairs pass; a candidate answering 500 fails at once. */
-const JUDGE = { minPairs: 30, maxMismatchRate: 0.1, maxErrorRateIncrease: 0.1, maxLatencyRatio: 3 };
+/**
+ * Test-sized judging: ~50 identical pairs pass; a candidate answering 500 fails at once. Latency is
+ * not what these tests are about: a cold shadow worker on a shared 2-core machine measured the
+ * candidate's mirror at 20× legacy's, so the latency threshold is wide.
+ */
+const JUDGE = { minPairs: 30, maxMismatchRate: 0.1, maxErrorRateIncrease: 0.1, maxLatencyRatio: 100 };
 
 describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy, the flags CLI as a process', function () {
   this.timeout(120_000);
@@ -34,30 +38,16 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
       env: { DATABASE_URL: db.url, JUDGE_WINDOW_MS: '3600000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
     });
   });
+  let closed = false;
   after(async function () {
-    await h?.close();
+    if (!closed) await h?.close();
     await unleash?.close();
     await db?.drop();
     if (stackDir) await rm(stackDir, { recursive: true, force: true });
   });
 
-  /** One driver turn after the step's hold (fake clock); returns the route's plan phase/step. */
-  async function turn(holdMs = 1_000): Promise<string> {
-    h.clock.now += holdMs;
-    const t = await h.sub.rollout.driver.tick();
-    assert.equal(t.leader, true);
-    const plan = t.plans.find((p) => p.routeId === ROUTE)!;
-    return plan.phase === 'live' ? `live ${plan.spec.steps[plan.stepIndex]}` : plan.phase;
-  }
-
-  /** Wait until this proxy's flag client sees the plan's percentages, then send traffic and wait for its pairs. */
-  async function trafficAt(live: number, n = 60): Promise<Array<{ status: number; servedBy: string }>> {
-    await eventually(() => assert.deepEqual([h.proxy.core.flags.percent(LIVE), h.proxy.core.flags.percent(SHADOW)], [live, 100]), 10_000, 50);
-    const before = h.sub.windows.added(ROUTE);
-    const res = await h.predict(n, 8, before);
-    await h.pairs(before + n);
-    return res;
-  }
+  const turn = (holdMs = 1_000) => turnOn(h, holdMs);
+  const trafficAt = (live: number, n = 60) => trafficOn(h, live, n);
 
   it('walks a healthy candidate through steps 50,100 to 100% live, every step made in Unleash and recorded', async function () {
     const started = await cli('rollout', ROUTE, '--steps', '50,100', '--min-pairs', '40', '--hold', '1s');
@@ -135,8 +125,9 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
       [['resume', 'ml-models'], /ml-models: no rollout plan/],
       [['pause', ROUTE], /ml-predict: the plan is rolled-back, nothing to pause/],
     ];
-    for (const [args, message] of cases) {
-      const out = await cli(...args);
+    const outs = await Promise.all(cases.map(([args]) => cli(...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const out = outs[i];
       assert.equal(out.code, 2, `${args.join(' ')}: exit ${out.code} ${out.stderr}`);
       assert.match(out.stderr, message, args.join(' '));
       assert.equal(out.stdout, '', args.join(' '));
@@ -144,7 +135,88 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     assert.equal(JSON.stringify([await unleash.admin.flag(LIVE), await unleash.admin.flag(SHADOW)]), flagsBefore);
     assert.equal(JSON.stringify((await h.sub.rollout.store.list()).map((p) => p.version)), plansBefore);
   });
+
+  describe('two replicas sharing Redis (the lease) and PostgreSQL (the plan)', function () {
+    let redis: TestRedis;
+    let a: ShadowHarness;
+    let b: ShadowHarness;
+
+    before(async function () {
+      closed = true;
+      await h.close();
+      redis = createTestRedis();
+      const replica = (id: string) =>
+        startShadowHarness({
+          routes: shadowRoutes({ judge: JUDGE }),
+          unleash: { apiUrl: unleash.apiUrl, clientToken: unleash.clientToken, adminToken: unleash.adminToken },
+          clockStart: Date.now(),
+          replicaId: id,
+          env: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, ROLLOUT_LEASE_TTL_MS: '3000', JUDGE_WINDOW_MS: '3600000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
+        });
+      a = await replica('replica-a');
+      b = await replica('replica-b');
+    });
+    after(async function () {
+      await a?.close();
+      await b?.close();
+      await redis?.cleanup();
+    });
+
+    it('exactly one replica advances each step; when the leader dies the other resumes at the same step', async function () {
+      const started = await cli('rollout', ROUTE, '--steps', '10,50,100', '--min-pairs', '40', '--hold', '1s');
+      assert.equal(started.code, 0, started.stderr);
+      assert.equal(await turnOn(a), 'live 10');
+      // a is alive: its lease is renewed as its own timer would (turns are driven by hand here).
+      const alive = setInterval(() => void a.sub.rollout.lease.hold().catch(() => undefined), 200);
+      assert.equal((await b.sub.rollout.driver.tick()).leader, false, 'b follows while a holds the lease');
+      await trafficOn(b, 10); // b serves clients by the flags, but does not drive
+      await trafficOn(a, 10);
+      assert.equal((await b.sub.rollout.driver.tick()).leader, false);
+      assert.equal(await turnOn(a), 'live 50');
+      const fenceOfA = a.sub.rollout.driver.lastTurn.token!;
+
+      // a is killed: it renews nothing any more (its process would be gone); its lease runs out.
+      clearInterval(alive);
+      b.clock.now = a.clock.now; // the replicas' wall clocks agree (each harness has its own fake one)
+      const atKill = await b.sub.rollout.store.get(ROUTE);
+      await eventually(async () => assert.equal((await b.sub.rollout.driver.tick()).leader, true), 10_000, 200);
+      const resumed = b.sub.rollout.driver.lastTurn.plans.find((p) => p.routeId === ROUTE)!;
+      assert.deepEqual([resumed.phase, resumed.stepIndex, resumed.stepStartedAt], ['live', 1, atKill!.state.stepStartedAt], 'b resumes at 50%, the same step, same hold');
+      assert.ok(b.sub.rollout.driver.lastTurn.token! > fenceOfA, 'the new leader has a larger fencing token');
+      // A write fenced with a's token is refused now (a zombie leader cannot move the plan).
+      const now = (await b.sub.rollout.store.get(ROUTE))!;
+      assert.equal(await a.sub.rollout.store.update(ROUTE, now.version, now.state, fenceOfA), false);
+      assert.equal((await a.sub.rollout.driver.tick()).leader, false, 'a, back from the dead, is not the leader');
+
+      await trafficOn(b, 50);
+      assert.equal(await turnOn(b), 'live 100');
+      await trafficOn(b, 100);
+      assert.equal(await turnOn(b), 'completed');
+
+      const history = await cli('history', ROUTE);
+      const tail = history.stdout.split('\n').filter((l) => / rollout-/.test(l)).slice(-5).map((l) => l.split(/ {2,}/).slice(1, 3).join(' ').trim());
+      assert.deepEqual(tail, ['rollout-start cli:' + (await whoami()), 'rollout-step proxy:replica-a', 'rollout-step proxy:replica-a', 'rollout-step proxy:replica-b', 'rollout-complete proxy:replica-b']);
+    });
+  });
 });
+
+/** One driver turn after the step's hold (fake clock); returns the route's plan phase/step. */
+async function turnOn(h: ShadowHarness, holdMs = 1_000): Promise<string> {
+  h.clock.now += holdMs;
+  const t = await h.sub.rollout.driver.tick();
+  assert.equal(t.leader, true);
+  const plan = t.plans.find((p) => p.routeId === ROUTE)!;
+  return plan.phase === 'live' ? `live ${plan.spec.steps[plan.stepIndex]}` : plan.phase;
+}
+
+/** Wait until this proxy's flag client sees the plan's percentages, then send traffic and wait for its pairs. */
+async function trafficOn(h: ShadowHarness, live: number, n = 60): Promise<Array<{ status: number; servedBy: string }>> {
+  await eventually(() => assert.deepEqual([h.proxy.core.flags.percent(LIVE), h.proxy.core.flags.percent(SHADOW)], [live, 100]), 10_000, 50);
+  const before = h.sub.windows.added(ROUTE);
+  const res = await h.predict(n, 8, before);
+  await h.pairs(before + n);
+  return res;
+}
 
 async function whoami(): Promise<string> {
   const os = await import('node:os');

@@ -111,7 +111,15 @@ export class RolloutDriver {
     await this.startDeclared();
     const moved: string[] = [];
     const plans: PlanState[] = [];
-    for (const stored of await store.list()) {
+    const all = await store.list();
+    if (!this.last.leader) {
+      // Newly leading (first turn, or taking over from a dead leader): this replica's judge may hold
+      // pairs from before the current step; only pairs from now on count towards it.
+      const running = all.filter((p) => isRunning(p.state)).map((p) => p.state.routeId);
+      for (const routeId of running) this.options.judge.resetEvidence(routeId);
+      logger.info('rollout lease taken: driving plans', { replica: this.options.replicaId, token, plans: running });
+    }
+    for (const stored of all) {
       const state = await this.advance(stored.state, stored.version, token).catch((err: Error) => {
         logger.warn('rollout plan turn failed; retried next turn', { route: stored.state.routeId, error: err.message });
         return stored.state;

@@ -7,7 +7,7 @@
  *   flags   the Unleash Admin API (UNLEASH_ADMIN_TOKEN); without it plans cannot move (logged)
  *   audit   proxy_route_events
  */
-import { createRedis, closeRedis, type Closer, type Logger, type PgPool } from '@smp/platform';
+import { createRedis, closeRedis, waitForRedis, type Closer, type Logger, type PgPool } from '@smp/platform';
 import { UnleashAdminClient } from '@smp/flags/admin-client';
 import { appendRouteEvent } from '@smp/flags/route-events';
 import { MemoryRolloutStore, migrateRolloutSchema, PgRolloutStore, type RolloutStore } from '@smp/flags/rollout-store';
@@ -42,10 +42,12 @@ export interface RolloutParts {
   schemaReady(): boolean;
 }
 
-function leaseFor(config: Config, deps: RolloutDeps): LeaderLease {
+async function leaseFor(config: Config, deps: RolloutDeps): Promise<LeaderLease> {
   if (!config.REDIS_URL) return new LocalLease(deps.replicaId);
   const redis = createRedis(config.REDIS_URL, deps.logger, { name: 'rollout lease' });
   deps.closer.add('rollout lease redis', () => closeRedis(redis));
+  // Redis down at start: no replica leads (each turn retries) rather than two leading.
+  if (!(await waitForRedis(redis))) deps.logger.warn('redis not ready: no rollout plan moves until this replica can hold the lease');
   return new RedisLease({ redis, keyPrefix: config.REDIS_KEY_PREFIX, replicaId: deps.replicaId, ttlMs: config.ROLLOUT_LEASE_TTL_MS });
 }
 
@@ -78,7 +80,7 @@ export async function createRollout(config: Config, deps: RolloutDeps): Promise<
   };
   await prepare().catch((err: Error) => logger.warn('rollout tables not migrated yet; retried every turn', { error: err.message }));
   const store: RolloutStore = pool === null ? new MemoryRolloutStore() : new PgRolloutStore(pool);
-  const lease = leaseFor(config, deps);
+  const lease = await leaseFor(config, deps);
   const actions: RolloutActions = {
     setFlags: unleashFlags(config, deps),
     rollBack: async (routeId, reason, evidence) => deps.controller.rollBackOnEvidence(routeId, reason, evidence),
