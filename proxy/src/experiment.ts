@@ -35,7 +35,7 @@ import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
 import { ShadowTap } from './shadow/shadow-tap.js';
 import type { FromWorker } from './shadow/worker-protocol.js';
-import { windowJudgeView } from './rollout/judge-view.js';
+import { variantJudgements, variantWindow, windowJudgeView } from './rollout/judge-view.js';
 import { createRollout, type RolloutParts } from './rollout/rollout-setup.js';
 import { createCandidateGate } from './state/candidate-gate.js';
 import { RedisRollbackStore } from './state/redis-rollback-store.js';
@@ -130,7 +130,10 @@ function workerEvents(parts: { metrics: ShadowMetrics; windows: PairWindows; cal
         if (e.mirror !== null) metrics.mirror(e.route, e.side, e.mirror);
         if (e.comparison === null) return;
         metrics.comparison(e.route, e.comparison);
-        if (e.comparison.sample !== null) windows.add(e.route, e.comparison.sample, e.comparison.at);
+        if (e.comparison.sample !== null) {
+          windows.add(e.route, e.comparison.sample, e.comparison.at);
+          if (e.comparison.variant !== null) windows.add(variantWindow(e.route, e.comparison.variant), e.comparison.sample, e.comparison.at);
+        }
         return;
       case 'noise':
         calibrator.observe(e.route, e.diffs);
@@ -283,6 +286,8 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
       statusSections: [
         judgeStatusSection({ routes, store, controller, gate, replicaId, intervalMs: config.JUDGE_INTERVAL_MS, windowMs: config.JUDGE_WINDOW_MS }),
         shadowStatus,
+        () => ({ variants: variantJudgements({ windows, thresholds: thresholdsOf, now }) }),
+        () => ({ rollout: { leader: rollout.driver.lastTurn.leader, plans: rollout.driver.lastTurn.plans } }),
       ],
     },
   };

@@ -49,6 +49,38 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
   const turn = (holdMs = 1_000) => turnOn(h, holdMs);
   const trafficAt = (live: number, n = 60) => trafficOn(h, live, n);
 
+  it('compares a shadowed model variant with its own label agreement while clients are served unchanged by legacy', async function () {
+    h.candidate.options.versions = { '3': { flipRate: 0.3 } };
+    await unleash.admin.setVariants(SHADOW, [{ name: 'v3', payload: { model_version: '3' } }]);
+    await unleash.admin.setRollout(SHADOW, 100);
+    await unleash.admin.enable(SHADOW);
+    try {
+      await eventually(() => assert.equal(h.proxy.core.flags.percent(SHADOW), 100), 10_000, 50);
+      const res = await h.predict(80);
+      await h.pairs(80);
+      assert.ok(res.every((r) => r.status === 200 && r.servedBy === 'legacy'), 'clients are served by legacy');
+      assert.deepEqual(h.legacy.variants, {}, 'legacy never sees the variant');
+      assert.equal(h.candidate.variants.v3, 80, 'every mirror carries X-Migrate-Variant: v3');
+      const status = await h.adminGet('/status');
+      assert.equal(status.json.variants['ml-predict#v3'].pairs, 80, 'the judge keeps the variant apart');
+      const models = await eventually(async () => {
+        const summary = await h.adminGet(`/comparisons/summary?route=${ROUTE}&since=1h`);
+        const m = summary.json.routes[0]?.models as Array<{ variant: string | null; legacyVersion: string; candidateVersion: string; pairs: number; labelAgreement: number }>;
+        assert.equal(m?.reduce((n, x) => n + x.pairs, 0), 80);
+        return m;
+      }, 10_000, 100);
+      assert.deepEqual(
+        models.map((m) => [m.variant, m.legacyVersion, m.candidateVersion, m.pairs]),
+        [['v3', '2', '3', 80]],
+      );
+      // Seeded flips at 30%: this variant's own agreement, not the default version's (which agrees 100%).
+      assert.ok(models[0].labelAgreement > 0.5 && models[0].labelAgreement < 0.9, `label agreement ${models[0].labelAgreement}`);
+    } finally {
+      await unleash.admin.setVariants(SHADOW, []);
+      delete h.candidate.options.versions;
+    }
+  });
+
   it('walks a healthy candidate through steps 50,100 to 100% live, every step made in Unleash and recorded', async function () {
     const started = await cli('rollout', ROUTE, '--steps', '50,100', '--min-pairs', '40', '--hold', '1s');
     assert.equal(started.code, 0, started.stderr);

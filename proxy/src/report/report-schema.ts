@@ -9,6 +9,8 @@
  *   proxy_diff_path_rollups    per route, minute and generalised path: how often it differed, with
  *                              the latest example
  *   proxy_rollback_events      rollbacks and resumes with the verdict's evidence
+ *   (v2) a `variant` column on pairs and rollups: the flag variant the candidate answered with, so
+ *   a shadowed model version is reported apart from the default one
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 
@@ -92,6 +94,16 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
         evidence jsonb
       );
       CREATE INDEX IF NOT EXISTS proxy_rollback_events_route_at ON proxy_rollback_events (route, at DESC);
+    `,
+  },
+  {
+    version: 2,
+    name: 'comparisons and rollups split by flag variant',
+    sql: `
+      ALTER TABLE proxy_comparisons ADD COLUMN IF NOT EXISTS variant text;
+      ALTER TABLE proxy_comparison_rollups ADD COLUMN IF NOT EXISTS variant text NOT NULL DEFAULT '';
+      ALTER TABLE proxy_comparison_rollups DROP CONSTRAINT IF EXISTS proxy_comparison_rollups_pkey;
+      ALTER TABLE proxy_comparison_rollups ADD PRIMARY KEY (route, minute, variant, legacy_version, candidate_version);
     `,
   },
 ]);

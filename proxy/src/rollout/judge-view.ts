@@ -10,6 +10,10 @@
  * Guarantee: that of one windowed judgement (each criterion at JUDGE_CONFIDENCE), not a sequential
  * one: a plan reading the judge every turn looks many times, so its false-pass rate over a step
  * is higher than 1 − JUDGE_CONFIDENCE (the sequential judge removes this).
+ *
+ * Split by variant: a pair whose candidate answered with a flag variant (a shadowed model version)
+ * is also kept in the window `<route>#<variant>`, judged apart (`variantJudgements`, `GET /status`
+ * `variants`), so a new model version has its own verdict before any client sees it.
  */
 import type { JudgeReading } from '@smp/flags/rollout-state';
 import { judge, type JudgeThresholds } from '../analysis/judge.js';
@@ -46,4 +50,23 @@ export function windowJudgeView(options: WindowJudgeViewOptions): JudgeView {
       baseline.set(routeId, options.windows.added(routeId));
     },
   };
+}
+
+/** The judge window of one route's variant. */
+export function variantWindow(routeId: string, variant: string): string {
+  return `${routeId}#${variant}`;
+}
+
+/** Each route variant's verdict on its own pairs: `{ "ml-predict#v3": { verdict, pairs, reasons } }`. */
+export function variantJudgements(options: WindowJudgeViewOptions): Record<string, { verdict: string; pairs: number; reasons: readonly string[] }> {
+  const out: Record<string, { verdict: string; pairs: number; reasons: readonly string[] }> = {};
+  for (const key of options.windows.routeIds()) {
+    const hash = key.indexOf('#');
+    if (hash < 0) continue;
+    const thresholds = options.thresholds(key.slice(0, hash));
+    if (thresholds === undefined) continue;
+    const j = judge(options.windows.snapshot(key, options.now()), thresholds);
+    out[key] = { verdict: j.verdict, pairs: j.pairs, reasons: j.reasons };
+  }
+  return out;
 }

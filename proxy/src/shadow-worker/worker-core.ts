@@ -225,7 +225,7 @@ export class ShadowWorkerCore {
         this.warmupLeft--;
         judged = { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
       }
-      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at };
+      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at, variant: facts.variant };
     } catch (err) {
       this.raised('process', err);
     }
