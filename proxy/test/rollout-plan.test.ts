@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { controlPlan, newPlan, type JudgeReading, type PlanState } from '@smp/flags/rollout-state';
 import { parseDuration, parseSteps, RolloutSpecError, type RolloutSpec } from '@smp/flags/rollout-spec';
 import { advancePlan, type PlanEffect } from '../src/rollout/rollout-plan.js';
+import { compileRouteTable, type RouteTableError } from '../src/routing/route-table.js';
 
 const spec = (over: Partial<RolloutSpec> = {}): RolloutSpec => ({ steps: [5, 25, 100], shadowFirst: false, minPairs: 50, holdMs: 10_000, ...over });
 const pass = (pairs: number): JudgeReading => ({ state: 'pass', pairs, evidence: { pairs } });
@@ -140,5 +141,40 @@ describe('rollout spec parsing (CLI and route table)', function () {
   for (const [text, ms] of durations) it(`should read --hold ${text} as ${ms} ms`, () => assert.equal(parseDuration(text), ms));
   for (const text of ['10 minutes', 'soon', '', '5x', '-3s', '31d']) {
     it(`should refuse --hold "${text}"`, () => assert.throws(() => parseDuration(text), RolloutSpecError));
+  }
+});
+
+describe('a rollout plan declared in the route table (compiled with the table)', function () {
+  const upstreams = { legacy: 'http://127.0.0.1:1', prediction: 'http://127.0.0.1:2' };
+  const table = (rollout: unknown, candidate: string | null = 'prediction') => ({
+    routes: [{ id: 'ml-predict', match: { method: 'POST', path: '/p' }, legacy: 'legacy', ...(candidate ? { candidate } : {}), idempotent: true, rollout }],
+  });
+  const problems = (file: unknown): string[] => {
+    try {
+      compileRouteTable(file, upstreams);
+      return [];
+    } catch (err) {
+      return [...(err as RouteTableError).problems];
+    }
+  };
+
+  it('should compile {"steps":[5,25,100],"shadowFirst":true,"hold":"10m"} to a frozen spec with minPairs 100 by default', function () {
+    const route = compileRouteTable(table({ steps: [5, 25, 100], shadowFirst: true, hold: '10m' }), upstreams).byId('ml-predict')!;
+    assert.deepEqual(route.rollout, { steps: [5, 25, 100], shadowFirst: true, minPairs: 100, holdMs: 600_000 });
+    assert.ok(Object.isFrozen(route.rollout));
+  });
+
+  const bad: Array<[string, unknown, string | null, RegExp]> = [
+    ['steps not increasing', { steps: [25, 5] }, 'prediction', /^routes\[0\]\.rollout\.steps: steps must increase: 25 then 5$/],
+    ['a step over 100', { steps: [5, 150] }, 'prediction', /^routes\[0\]\.rollout\.steps: step 150 is outside 1\.\.100/],
+    ['an unparsable hold', { steps: [5], hold: 'soon' }, 'prediction', /^routes\[0\]\.rollout\.hold: hold must be a duration like 30s, 10m, 1h30m, got "soon"$/],
+    ['an unknown key', { steps: [5], holdFor: '1m' }, 'prediction', /^routes\[0\]\.rollout: unknown key\(s\) "holdFor"$/],
+    ['no candidate', { steps: [5] }, null, /^routes\[0\]\.rollout: the route has no candidate to roll out$/],
+  ];
+  for (const [name, rollout, candidate, message] of bad) {
+    it(`should refuse the table on ${name}, naming the field`, function () {
+      const found = problems(table(rollout, candidate));
+      assert.ok(found.some((p) => message.test(p)), found.join('\n'));
+    });
   }
 });
