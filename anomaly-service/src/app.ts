@@ -53,7 +53,7 @@ export interface AnomalyServiceDeps extends AppDeps<Config> {
 
 export function createApp(deps: AnomalyServiceDeps): Express {
   const { config, logger, pool } = deps;
-  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry });
+  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry, tracer: deps.tracer });
   // As the monolith: behind the proxy, take the client address from a trusted hop's
   // X-Forwarded-For, so both key the per-IP drift budget on the same client.
   app.set('trust proxy', config.TRUST_PROXY);

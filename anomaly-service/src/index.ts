@@ -19,7 +19,7 @@ export function start(options: Partial<StartOptions<Config>> = {}): Promise<Runn
   return startApp(
     SERVICE,
     async (deps) => {
-      const pool = createPgPool(config.DATABASE_URL, deps.logger, { max: config.DATABASE_POOL_SIZE, applicationName: SERVICE });
+      const pool = createPgPool(config.DATABASE_URL, deps.logger, { max: config.DATABASE_POOL_SIZE, applicationName: SERVICE, tracer: deps.tracer });
       deps.closer.add('postgres pool', () => pool.end());
       const schema = new OwnSchema(pool, deps.logger);
       await schema.start();

@@ -8,7 +8,8 @@
  * Every write is a compare-and-set on `version` (CLI and leader never overwrite each other's change:
  * the loser re-reads on its next turn) and, for the leader, on `fence`: a replica whose lease was
  * taken over (a smaller fencing token than the last writer's) cannot write any more.
- * `proxy_route_events` (the audit, route-events.ts) is created by the same migrations.
+ * `proxy_route_events` (the audit, route-events.ts) is created by the same migrations, with the very
+ * DDL of the proxy's report schema (v2, proxy/src/report/report-schema.ts), whichever runs first.
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 import { RUNNING_PHASES, type PlanState } from './rollout-state.js';
@@ -34,9 +35,12 @@ export const ROLLOUT_MIGRATIONS: readonly Migration[] = Object.freeze([
         kind text NOT NULL,
         actor text NOT NULL,
         summary text NOT NULL,
-        detail jsonb
+        detail jsonb,
+        subject text NOT NULL DEFAULT '',
+        state text
       );
       CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
+      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
     `,
   },
 ]);

@@ -59,7 +59,7 @@ export interface RouteContext {
 
 export function createApp(deps: MonolithDeps): Express {
   const { config, logger } = deps;
-  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry });
+  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry, tracer: deps.tracer });
   // Behind the edge proxy the peer is the proxy: take the client address from X-Forwarded-For
   // when (and only when) the peer is a trusted hop, so per-IP rate limits stay per client.
   app.set('trust proxy', config.TRUST_PROXY);

@@ -17,7 +17,7 @@ export function start(options: Partial<StartOptions<Config>> = {}): Promise<Runn
   return startApp(
     SERVICE,
     async (deps) => {
-      const pool = createPgPool(config.DATABASE_URL, deps.logger, { max: config.DATABASE_POOL_SIZE, applicationName: SERVICE });
+      const pool = createPgPool(config.DATABASE_URL, deps.logger, { max: config.DATABASE_POOL_SIZE, applicationName: SERVICE, tracer: deps.tracer });
       deps.closer.add('postgres pool', () => pool.end());
       const applied = await migrate(pool, { table: MIGRATIONS_TABLE, migrations });
       if (applied.length) deps.logger.info('database migrations applied', { versions: applied });

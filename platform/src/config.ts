@@ -97,6 +97,10 @@ export const commonEnv = {
   SHUTDOWN_TIMEOUT_MS: int(10_000, 0, 600_000),
   /** Set by the stack supervisor: exit when its stdin closes, so a killed supervisor leaves no orphans. */
   SUPERVISED: bool(false),
+  /** OTLP/HTTP collector base URL (`http://otel-collector:4318`); unset: no tracing, at no cost (tracing.ts). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(httpUrl()),
+  /** The traces' `service.name`; default: the service's own name. */
+  OTEL_SERVICE_NAME: optional(z.string().trim().min(1)),
 } as const;
 
 /** PostgreSQL and Redis, for services that use them. */

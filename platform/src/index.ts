@@ -11,6 +11,7 @@ export * from './storage/redis.js';
 export * from './http/serve.js';
 export * from './service.js';
 export * from './time.js';
+export * from './tracing.js';
 export * from './http/validation.js';
 export * from './http/auth.js';
 export * from './http/rate-limit.js';

@@ -2,16 +2,26 @@
  * Prometheus metrics against an injected prom-client Registry: never the global one, so two apps in
  * one process (as in tests) never share or clash. Label values must be bounded: route templates,
  * status classes, never raw paths or user ids.
+ *
+ * Every exposition passes `promtool check metrics` (tested in compose/test on the live `/metrics`
+ * of all four services): prom-client's default `nodejs_active_{handles,requests,resources}_total`
+ * are gauges named like counters, which promtool rejects, so they are dropped; their per-type
+ * gauges (`nodejs_active_handles{type=…}` …) stay, and `sum()` over them gives the same total.
  */
 import client from 'prom-client';
 
 export { client as prom };
 export type Registry = client.Registry;
 
+const GAUGES_NAMED_AS_COUNTERS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export function createRegistry(options: { service: string; processMetrics?: boolean }): client.Registry {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service: options.service });
-  if (options.processMetrics ?? true) client.collectDefaultMetrics({ register: registry });
+  if (options.processMetrics ?? true) {
+    client.collectDefaultMetrics({ register: registry });
+    for (const name of GAUGES_NAMED_AS_COUNTERS) registry.removeSingleMetric(name);
+  }
   return registry;
 }
 

@@ -11,6 +11,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Closer, runMain, type RunningService } from './lifecycle.js';
 import { createRegistry, type Registry } from './metrics.js';
 import { serve } from './http/serve.js';
+import { openTracing, type Tracer } from './tracing.js';
 
 /** What every service config has (from `commonEnv` plus its own PORT). */
 export interface BaseConfig {
@@ -19,6 +20,8 @@ export interface BaseConfig {
   readonly LOG_LEVEL: string;
   readonly SHUTDOWN_TIMEOUT_MS: number;
   readonly SUPERVISED: boolean;
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  readonly OTEL_SERVICE_NAME?: string;
 }
 
 /** Dependencies handed to `createApp`: everything with I/O or state is injected. */
@@ -28,6 +31,8 @@ export interface AppDeps<C> {
   registry: Registry;
   /** Register here whatever the app opens (pools, clients, timers); closed on shutdown. */
   closer: Closer;
+  /** Null unless OTEL_EXPORTER_OTLP_ENDPOINT is set (tracing.ts). */
+  tracer: Tracer | null;
 }
 
 export interface StartOptions<C> {
@@ -47,9 +52,12 @@ export async function startApp<C extends BaseConfig>(
   const logger = options.logger ?? createLogger({ service, level: config.LOG_LEVEL });
   const registry = options.registry ?? createRegistry({ service });
   const closer = new Closer();
+  // Added first, so closed last: the spans of the last requests and pool closes are exported.
+  const tracing = openTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME ?? service });
+  closer.add('tracing', () => tracing.close());
   let listener: http.RequestListener;
   try {
-    listener = await build({ config, logger, registry, closer });
+    listener = await build({ config, logger, registry, closer, tracer: tracing.tracer });
   } catch (err) {
     await closer.closeAll(logger);
     throw err;

@@ -61,7 +61,7 @@ export interface PredictionDeps extends AppDeps<Config> {
  */
 export async function createApp(deps: PredictionDeps): Promise<http.RequestListener> {
   const { config, logger, modelRegistry: registry } = deps;
-  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry });
+  const app = createHttpApp({ service: SERVICE, logger, registry: deps.registry, tracer: deps.tracer });
   app.use(legacyBodyReaders());
   const newId = deps.newId ?? randomUUID;
   const now = deps.now;

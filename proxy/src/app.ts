@@ -115,7 +115,7 @@ export async function createApp(deps: ProxyDeps): Promise<ProxyApp> {
   const sections = [...(deps.statusSections ?? []), ...(extension.statusSections ?? [])];
 
   const splitter = new Splitter(flags, breakers, gate);
-  const handler = createForwarder({ routes, splitter, pools, breakers, metrics, tap, logger, bodyCap: config.FALLBACK_BODY_LIMIT_BYTES });
+  const handler = createForwarder({ routes, splitter, pools, breakers, metrics, tap, logger, bodyCap: config.FALLBACK_BODY_LIMIT_BYTES, tracer: deps.tracer });
   const upgrades = new UpgradeProxy(routes, logger, config.UPSTREAM_CONNECT_TIMEOUT_MS);
   closer.add('upgrade tunnels', () => upgrades.close());
 

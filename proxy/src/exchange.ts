@@ -57,6 +57,8 @@ export interface ExchangeStart {
   readonly requestId: string;
   /** The headers sent upstream for this request (flat [name, value, …], upstream/forward-headers.ts). */
   readonly upstreamHeaders: readonly string[];
+  /** The W3C trace context a request made for this exchange (the mirror) continues. */
+  readonly traceparent: string;
   /** `process.hrtime.bigint()` when the proxy received the request. */
   readonly startedAt: bigint;
 }

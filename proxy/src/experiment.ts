@@ -13,7 +13,7 @@
  *   worker    shadow-worker/  MirrorClient -> pairResult (compare; sample; record) -> ComparisonRecorder
  *   events    here         pair -> metrics + PairWindows (the judge's); noise -> NoiseCalibrator
  *   judge     analysis/    RollbackController every JUDGE_INTERVAL_MS -> store + rollback actions
- *   report    report/      ComparisonStore (schema, retention), GET /comparisons*
+ *   report    report/      ComparisonStore (schema, retention), GET /comparisons*, GET /report (HTML), route events
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
  *   rollout   rollout/     RolloutDriver every ROLLOUT_INTERVAL_MS on the lease holder: plans -> Unleash, audit
  */
@@ -30,6 +30,7 @@ import { RollbackController, type RouteJudging } from './analysis/rollback-contr
 import { NoiseCalibrator } from './compare/noise-calibrator.js';
 import { comparisonRoutes } from './report/comparison-routes.js';
 import { ComparisonStore } from './report/comparison-store.js';
+import { reportWiring } from './report/report-routes.js';
 import { judgeSettings, type JudgeDefaults } from './routing/route-settings.js';
 import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
@@ -171,6 +172,7 @@ function shadowLink(config: Config, deps: { logger: Logger; onEvent: (e: FromWor
       sampleBodyBytes: config.SHADOW_SAMPLE_BODY_BYTES,
       nice: config.SHADOW_WORKER_NICE,
       latencyWarmupPairs: config.SHADOW_LATENCY_WARMUP_PAIRS,
+      tracing: config.OTEL_EXPORTER_OTLP_ENDPOINT === undefined ? null : { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME ?? 'proxy' },
     },
     budget: config.SHADOW_MAX_IN_FLIGHT,
     logger: deps.logger,
@@ -227,6 +229,18 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     routes()
       .routes.filter((r) => r.candidate !== null)
       .map((r) => ({ routeId: r.id, ...judgeSettings(r.judge, defaults), flags: [r.flags.live, r.flags.shadow] }));
+  const report = reportWiring({
+    pool: () => comparisons?.db ?? null,
+    ready: () => comparisons?.schemaReady ?? false,
+    routes: () => routes().routes,
+    flags: core.flags,
+    judgeStatus: () => controller.status(),
+    noise: calibrator,
+    replicaId,
+    logger,
+    closer,
+    now,
+  });
   const controller = new RollbackController({
     now,
     windows,
@@ -236,7 +250,10 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     actions: rollbackActions(config, { comparisons, logger, closer, routeEventsReady: () => rollout?.schemaReady() ?? false }),
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
-    onVerdict: (route, verdict) => metrics.verdicts.inc({ route, verdict }),
+    onVerdict: (route, verdict) => {
+      metrics.verdicts.inc({ route, verdict });
+      report.onVerdict(route, verdict);
+    },
     onRollback: (route) => metrics.rollbacks.inc({ route }),
   });
   closer.add('rollback controller', () => controller.close());
@@ -282,7 +299,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     hooks: {
       gate,
       tap,
-      adminRoutes: [resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
+      adminRoutes: [...report.adminRoutes, resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
       statusSections: [
         judgeStatusSection({ routes, store, controller, gate, replicaId, intervalMs: config.JUDGE_INTERVAL_MS, windowMs: config.JUDGE_WINDOW_MS }),
         shadowStatus,

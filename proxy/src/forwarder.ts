@@ -8,11 +8,13 @@
  * Node's `writeHead(status, [name, value, …])`. On an idempotent route a candidate that fails before
  * answering (connect error, timeout, 5xx head) is not shown to the client: the same request, body
  * replayed from the buffer, goes to legacy (a fallback). A client that goes away aborts the
- * upstream request. Unused seams cost one null check: `tap` for observers, `gate` inside the splitter.
+ * upstream request. Unused seams cost one null check: `tap` for observers, `gate` inside the splitter,
+ * `tracer` for spans (exchange-trace.ts).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { requestIdFrom, type Logger } from '@smp/platform';
+import { endSpan, requestIdFrom, type Logger, type Span, type Tracer } from '@smp/platform';
+import { mirrorTraceparent, traceExchange, type ExchangeTrace } from './exchange-trace.js';
 import type { ExchangeObserver, ExchangeStart, ExchangeTap, RouteDecision, Target } from './exchange.js';
 import type { RouteMetrics, ProxyMetrics } from './proxy-metrics.js';
 import { rewritePath, type Route } from './routing/route-table.js';
@@ -35,11 +37,14 @@ export interface ForwarderDeps {
   logger: Logger;
   /** Bodies up to this many bytes are buffered (and can be replayed on fallback). */
   bodyCap: number;
+  /** Null or absent: no spans. */
+  tracer?: Tracer | null;
 }
 
 /** The request listener of the public port. */
 export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const accessLog = deps.logger.isLevelEnabled('http');
+  const tracer = deps.tracer ?? null;
   return (req, res) => {
     const startedAt = process.hrtime.bigint();
     const url = req.url ?? '/';
@@ -51,15 +56,16 @@ export function createForwarder(deps: ForwarderDeps): (req: IncomingMessage, res
     // The client's id when it sent one; else a new UUID, as requestIdFrom would make, but cheaper.
     const requestId = req.headers['x-request-id'] === undefined ? newRequestId() : requestIdFrom(req.headers);
     const headers = upstreamRequestHeaders(req, { requestId, clientIp });
+    const trace = traceExchange(tracer, method, route.id, req.headers.traceparent);
     let observer: ExchangeObserver | null = null;
     if (deps.tap !== null) {
       try {
-        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt, headers));
+        observer = deps.tap.begin(new TapStart(decision, method, url, req, requestId, startedAt, headers, trace));
       } catch (err) {
         deps.logger.warn('exchange tap failed to begin; request served without it', { correlation_id: requestId, error: (err as Error).message });
       }
     }
-    new ClientExchange(deps, accessLog, req, res, route, decision, requestId, headers, observer, startedAt).start();
+    new ClientExchange(deps, accessLog, req, res, route, decision, requestId, headers, observer, startedAt, trace).start();
   };
 }
 
@@ -68,6 +74,7 @@ class TapStart implements ExchangeStart {
   // #private: no own enumerable property for a tap that logs or serialises the start.
   readonly #req: IncomingMessage;
   #headers: IncomingHttpHeaders | undefined = undefined;
+  readonly #trace: ExchangeTrace | null;
 
   constructor(
     readonly decision: RouteDecision,
@@ -77,8 +84,15 @@ class TapStart implements ExchangeStart {
     readonly requestId: string,
     readonly startedAt: bigint,
     readonly upstreamHeaders: readonly string[],
+    trace: ExchangeTrace | null,
   ) {
     this.#req = req;
+    this.#trace = trace;
+  }
+
+  /** The mirror continues the proxy's trace (computed only for the requests a tap mirrors). */
+  get traceparent(): string {
+    return mirrorTraceparent(this.#trace, this.upstreamHeaders);
   }
 
   get headers(): IncomingHttpHeaders {
@@ -97,16 +111,25 @@ function onResponseClose(this: TrackedResponse): void {
 class Attempt implements Dispatcher.DispatchHandler {
   cancelled = false;
   sentAt = process.hrtime.bigint();
+  /** The upstream's status, once its head came. */
+  status = 0;
   private abortFn: ((err?: Error) => void) | null = null;
 
   constructor(
     private readonly exchange: ClientExchange,
     readonly side: Target,
+    private span: Span | null,
   ) {}
 
   cancel(): void {
     this.cancelled = true;
+    this.endSpan(this.status);
     this.abortFn?.();
+  }
+
+  endSpan(status: number, err?: Error): void {
+    if (this.span !== null) endSpan(this.span, status, err);
+    this.span = null;
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -116,6 +139,7 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (this.cancelled) return false;
+    if (statusCode >= 200) this.status = statusCode;
     return this.exchange.head(this, statusCode, rawHeaders, resume, statusText);
   }
 
@@ -162,6 +186,7 @@ class ClientExchange {
     private readonly headers: string[],
     private observer: ExchangeObserver | null,
     private readonly startedAt: bigint,
+    private readonly trace: ExchangeTrace | null,
   ) {
     this.breakerPending = decision.target === 'candidate';
     this.metrics = deps.metrics.forRoute(route.id);
@@ -227,6 +252,7 @@ class ClientExchange {
   end(attempt: Attempt): void {
     if (this.whole !== null) this.res.end(this.whole);
     else this.res.end();
+    attempt.endSpan(attempt.status);
     const seconds = Number(process.hrtime.bigint() - attempt.sentAt) / 1e9;
     this.metrics.observe(attempt.side, seconds);
     this.observer?.responseEnd(seconds * 1000);
@@ -235,6 +261,7 @@ class ClientExchange {
 
   fail(attempt: Attempt, err: Error): void {
     if (this.clientGone) return;
+    attempt.endSpan(attempt.status, err);
     const kind = classifyError(err);
     if (attempt.side === 'candidate') {
       this.candidateFailed(kind);
@@ -278,7 +305,9 @@ class ClientExchange {
       if (variant.payload !== undefined) headers.push('x-migrate-variant-payload', variant.payload);
     }
     const body = this.body!;
-    const attempt = new Attempt(this, side);
+    let span: Span | null = null;
+    if (this.trace !== null) ({ span, headers } = this.trace.attempt(side, upstream.name, headers));
+    const attempt = new Attempt(this, side, span);
     this.attempt = attempt;
     upstream.pool.dispatch(
       {
@@ -335,6 +364,7 @@ class ClientExchange {
     if (this.done) return;
     this.done = true;
     this.metrics.count(side, status);
+    this.trace?.end(status);
     if (this.accessLog) {
       this.deps.logger.http('request', {
         correlation_id: this.requestId,

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Closer, createLogger, createRegistry, listen, type RunningService, type StartOptions } from '@smp/platform';
+import { Closer, createLogger, createRegistry, listen, openTracing, type RunningService, type StartOptions } from '@smp/platform';
 import { createApp, SERVICE, type ProxyCore, type ProxyDeps, type ProxyHooks } from './app.js';
 import { parseConfig, type Config } from './config.js';
 import { createExperiment } from './experiment.js';
@@ -17,7 +17,7 @@ export type { Route, RouteTable, UpstreamRef } from './routing/route-table.js';
 export { loadRouteTable } from './routing/route-source.js';
 export { MemoryRepository } from './split/memory-repository.js';
 
-export interface ProxyStartOptions extends Partial<StartOptions<Config>>, Omit<ProxyDeps, 'config' | 'logger' | 'registry' | 'closer'> {
+export interface ProxyStartOptions extends Partial<StartOptions<Config>>, Omit<ProxyDeps, 'config' | 'logger' | 'registry' | 'closer' | 'tracer'> {
   /** Overrides config.ADMIN_PORT (tests pass 0); null runs without the admin server. */
   adminPort?: number | null;
 }
@@ -42,11 +42,14 @@ export async function start(options: ProxyStartOptions = {}): Promise<RunningPro
   const logger = givenLogger ?? createLogger({ service: SERVICE, level: config.LOG_LEVEL });
   const registry = givenRegistry ?? createRegistry({ service: SERVICE });
   const closer = new Closer();
+  // Added first, so closed last: the spans of the last requests are exported.
+  const tracing = openTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, service: config.OTEL_SERVICE_NAME ?? SERVICE });
+  closer.add('tracing', () => tracing.close());
   const servers: RunningService[] = [];
   try {
     // Shadowing, judging and rollback are part of the product: on unless the caller plugs its own seams.
     const experiment = hooks.extend === undefined && hooks.tap === undefined && hooks.gate === undefined ? createExperiment() : null;
-    const app = await createApp({ config, logger, registry, closer, ...hooks, ...(experiment ? { extend: experiment.extend } : {}) });
+    const app = await createApp({ config, logger, registry, closer, tracer: tracing.tracer, ...hooks, ...(experiment ? { extend: experiment.extend } : {}) });
     const publicServer = newServer(app.handler);
     publicServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => app.upgrade(req, socket, head));
     const running = await listen(publicServer, { port: port ?? config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, logger });

@@ -96,6 +96,7 @@ function start(routeId: string, extra: { target?: Target; shadow?: boolean; url?
     headers,
     requestId: 'req-1',
     upstreamHeaders: upstreamRequestHeaders(req, { requestId: 'req-1', clientIp: '10.0.0.9' }),
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     startedAt: process.hrtime.bigint(),
   };
 }

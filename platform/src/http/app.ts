@@ -5,13 +5,16 @@
  *   finishHttpApp(app, { logger });   // 404 + the one error mapper
  * It gives each request an id (X-Request-ID + log correlation), an access log line, the legacy
  * metrics (`http_requests_total`, `http_request_duration_seconds` labelled by route template) and
- * `GET /metrics` from the app's own Registry.
+ * `GET /metrics` from the app's own Registry. With a tracer (tracing.ts), each request is a server
+ * span continuing the caller's `traceparent`, named by method and route template, and active while
+ * the handler runs (its database calls are its children); quiet paths (probes, scrapes) are not.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger.js';
 import { requestContext } from '../logger.js';
 import { httpMetrics, statusClass, type Registry } from '../metrics.js';
 import { toHttpError } from '../errors.js';
+import { endSpan, startSpan, withSpan, type Tracer } from '../tracing.js';
 import { requestIdFrom } from './request-id.js';
 
 export interface HttpAppOptions {
@@ -22,6 +25,8 @@ export interface HttpAppOptions {
   bodyLimit?: string;
   /** Paths not logged per request (health probes, metrics scrapes). */
   quietPaths?: string[];
+  /** Null or absent: no spans. */
+  tracer?: Tracer | null;
 }
 
 declare module 'express-serve-static-core' {
@@ -45,15 +50,23 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const metrics = httpMetrics(options.registry);
   const quiet = new Set(options.quietPaths ?? ['/health', '/metrics']);
   const { logger } = options;
+  const tracer = options.tracer ?? null;
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     const requestId = requestIdFrom(req.headers);
     req.requestId = requestId;
     res.setHeader('X-Request-ID', requestId);
+    // Probes and scrapes (quiet paths) are not traced: they would bury the requests in traces.
+    const span = tracer === null || quiet.has(req.path) ? null : startSpan(tracer, req.method, 'server', req.headers.traceparent ?? '', { 'http.request.method': req.method, 'url.path': req.path });
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const handler = routeTemplate(req);
+      if (span !== null) {
+        span.updateName(`${req.method} ${handler}`);
+        span.setAttribute('http.route', handler);
+        endSpan(span, res.statusCode);
+      }
       metrics.requests.inc({ handler, method: req.method, status: statusClass(res.statusCode) });
       metrics.duration.observe({ handler, method: req.method }, seconds);
       // winston formats a record before its transports filter by level: check first, so an access
@@ -68,7 +81,8 @@ export function createHttpApp(options: HttpAppOptions): Express {
         });
       }
     });
-    requestContext.run({ requestId }, next);
+    if (span === null) requestContext.run({ requestId }, next);
+    else requestContext.run({ requestId }, () => withSpan(span, next));
   });
 
   app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));

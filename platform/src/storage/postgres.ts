@@ -1,9 +1,12 @@
 /**
  * PostgreSQL pools. A pool never crashes its process: idle-client errors (a restarted server, a
- * killed connection) are logged and the pool reconnects on the next query.
+ * killed connection) are logged and the pool reconnects on the next query. With a tracer, every
+ * query is a client span (pg-tracing.ts).
  */
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import type { Tracer } from '../tracing.js';
+import { tracePgPool } from './pg-tracing.js';
 
 export type PgPool = pg.Pool;
 
@@ -13,6 +16,8 @@ export interface PgPoolOptions {
   connectionTimeoutMillis?: number;
   statementTimeoutMillis?: number;
   applicationName?: string;
+  /** Null or absent: no spans. */
+  tracer?: Tracer | null;
 }
 
 export function createPgPool(url: string, logger: Pick<Logger, 'warn'>, options: PgPoolOptions = {}): pg.Pool {
@@ -25,6 +30,7 @@ export function createPgPool(url: string, logger: Pick<Logger, 'warn'>, options:
     application_name: options.applicationName,
   });
   pool.on('error', (err) => logger.warn('postgres idle client error', { error: err.message }));
+  if (options.tracer) tracePgPool(pool, options.tracer);
   return pool;
 }
 

@@ -36,8 +36,10 @@ export interface AdminReply {
 export interface AdminRoute {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   readonly path: string;
-  /** Served without the bearer token (only health probes should be). */
+  /** Served without the bearer token (only health probes and the login form should be). */
   readonly public?: boolean;
+  /** A page for browsers: the login session cookie is accepted too, and a browser without one is sent to `/login`. */
+  readonly browser?: boolean;
   handle(req: AdminRequest): AdminReply | Promise<AdminReply>;
 }
 

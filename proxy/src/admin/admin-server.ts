@@ -2,13 +2,16 @@
  * The admin server: a small router on its own port (`ADMIN_PORT`), separate from client traffic.
  * Every endpoint but the public ones (`/health`) needs `Authorization: Bearer <ADMIN_TOKEN>`,
  * compared in constant time; without it: 401 `{"detail":"Not authenticated"}`. Errors keep the
- * legacy `{"detail": …}` shape through the platform's one error catalogue.
+ * legacy `{"detail": …}` shape through the platform's one error catalogue. Pages for browsers
+ * (routes marked `browser`, e.g. `/report`) also accept the session cookie set by `/login`
+ * (admin-session.ts); a browser without it is redirected there.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError, toHttpError, type Logger } from '@smp/platform';
 import { compilePathTemplate, type PathMatcher } from '../routing/path-template.js';
 import type { AdminReply, AdminRequest, AdminRoute } from './admin-route.js';
+import { sessionRoutes, sessionValid } from './admin-session.js';
 
 const BODY_LIMIT = 1_048_576;
 
@@ -16,6 +19,8 @@ export interface AdminServerOptions {
   token: string;
   routes: readonly AdminRoute[];
   logger: Logger;
+  /** Wall clock for session expiry (tests). */
+  now?: () => number;
 }
 
 /** Constant-time check of an `Authorization` header against the token (hashes make lengths equal). */
@@ -57,7 +62,9 @@ function send(res: ServerResponse, reply: AdminReply): void {
 }
 
 export function createAdminListener(options: AdminServerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const table: Array<{ route: AdminRoute; match: PathMatcher }> = options.routes.map((route) => ({ route, match: compilePathTemplate(route.path) }));
+  const now = options.now ?? Date.now;
+  const routes = [...sessionRoutes(options.token, now), ...options.routes];
+  const table: Array<{ route: AdminRoute; match: PathMatcher }> = routes.map((route) => ({ route, match: compilePathTemplate(route.path) }));
   return (req, res) => {
     void (async () => {
       try {
@@ -75,13 +82,21 @@ export function createAdminListener(options: AdminServerOptions): (req: Incoming
           }
         }
         if (found === null) throw new AppError(pathKnown ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', pathKnown ? 'Method Not Allowed' : 'Not Found');
-        if (found.route.public !== true && !bearerMatches(req.headers.authorization, options.token)) {
+        const authorized =
+          found.route.public === true || bearerMatches(req.headers.authorization, options.token) || (found.route.browser === true && sessionValid(req.headers.cookie, options.token, now()));
+        if (!authorized) {
+          if (found.route.browser === true && req.method === 'GET' && /text\/html/.test(String(req.headers.accept ?? ''))) {
+            send(res, { status: 303, body: '', contentType: 'text/plain', headers: { location: `/login?next=${encodeURIComponent(path + url.search)}` } });
+            return;
+          }
           throw new AppError('UNAUTHORIZED', 'Not authenticated', { headers: { 'www-authenticate': 'Bearer' } });
         }
         let body: unknown;
         if (req.method !== 'GET' && req.method !== 'HEAD') {
           const raw = await readBody(req);
-          if (raw.length > 0) {
+          if (raw.length > 0 && /^application\/x-www-form-urlencoded/i.test(String(req.headers['content-type'] ?? ''))) {
+            body = Object.fromEntries(new URLSearchParams(raw.toString('utf8')));
+          } else if (raw.length > 0) {
             try {
               body = JSON.parse(raw.toString('utf8'));
             } catch {

@@ -1,20 +1,25 @@
 /**
  * `npm run report -- --route ml-predict --since 1h [--json] [--database-url postgres://…]`
+ * `npm run report -- --html report.html [--route ml-predict] [--since 1h]`
  *
  * Prints what the proxy recorded about its comparisons: counts, match rate, latency p50/p95/p99 of
  * both sides, model agreement per version pair, the paths that differ most with an example, and
- * recent rollbacks. Reads PostgreSQL directly (--database-url, else DATABASE_URL, else the running
+ * recent rollbacks. With `--html FILE` it writes the HTML report instead (report/html/): one
+ * self-contained file, scripts and styles inlined, that opens from disk with no network. Reads PostgreSQL directly (--database-url, else DATABASE_URL, else the running
  * local stack's), so it works with the proxy stopped.
  * Exit codes: 0 printed, 2 bad arguments or configuration, 1 the database could not be read.
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { ConfigError } from '@smp/platform';
 import { summarizeComparisons } from '../report/comparison-query.js';
+import { renderReportPage } from '../report/html/report-page.js';
+import { buildReportData } from '../report/report-data.js';
 import { formatSummary, parseSince } from '../report/summary-format.js';
 import { reportCliConfig, stackDatabaseUrl } from './config.js';
 
-const USAGE = 'usage: npm run report -- [--route <id>] [--since <90s|15m|1h|2d|ISO time>] [--json] [--database-url <postgres://…>]';
+const USAGE = 'usage: npm run report -- [--route <id>] [--since <90s|15m|1h|2d|ISO time>] [--json | --html <file>] [--database-url <postgres://…>]';
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -25,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
         route: { type: 'string' },
         since: { type: 'string', default: '1h' },
         json: { type: 'boolean', default: false },
+        html: { type: 'string' },
         'database-url': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -55,6 +61,13 @@ async function main(argv: string[]): Promise<number> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, connectionTimeoutMillis: 5_000, application_name: 'proxy-report' });
   pool.on('error', () => undefined);
   try {
+    if (args.html !== undefined) {
+      const data = await buildReportData(pool, { since, now: new Date(), ...(args.route ? { route: args.route } : {}) });
+      const { html } = renderReportPage(data);
+      await writeFile(args.html, html);
+      process.stdout.write(`wrote ${args.html} (${Math.round(html.length / 1024)} KiB, ${data.routes.length} route${data.routes.length === 1 ? '' : 's'}, since ${data.since})\n`);
+      return 0;
+    }
     const summary = await summarizeComparisons(pool, { route: args.route, since });
     process.stdout.write(args.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     return 0;

@@ -18,6 +18,9 @@ export interface MlOutcome {
   readonly candidateVersion: string | null;
   /** predict: did `prediction[0]` agree? */
   readonly labelAgree: boolean | null;
+  /** predict: each side's `prediction[0]` as JSON text (capped), for the confusion matrix. */
+  readonly controlLabel: string | null;
+  readonly candidateLabel: string | null;
   /** predict: |confidence(control) − confidence(candidate)|. */
   readonly confidenceDelta: number | null;
   /** anomaly: were the same readings flagged? */
@@ -45,6 +48,9 @@ function label(body: Obj | null): string | null {
   const first = Array.isArray(p) ? p[0] : p;
   return first === undefined || (first !== null && typeof first === 'object') ? null : JSON.stringify(first);
 }
+
+// Labels are class ids; a long one is cut so the label rollup stays small.
+const MAX_LABEL = 40;
 
 function num(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -79,6 +85,8 @@ export function mlOutcome(kind: MlKind, control: unknown, candidate: unknown): M
     controlVersion: version(c),
     candidateVersion: version(d),
     labelAgree: null,
+    controlLabel: null,
+    candidateLabel: null,
     confidenceDelta: null,
     flaggedAgree: null,
     flaggedControl: null,
@@ -93,6 +101,8 @@ export function mlOutcome(kind: MlKind, control: unknown, candidate: unknown): M
     return Object.freeze({
       ...base,
       labelAgree: la === null || lb === null ? null : la === lb,
+      controlLabel: la === null ? null : la.slice(0, MAX_LABEL),
+      candidateLabel: lb === null ? null : lb.slice(0, MAX_LABEL),
       confidenceDelta: ca === null || cb === null ? null : Math.abs(ca - cb),
     });
   }

@@ -12,6 +12,7 @@
 import type { Logger, PgPool } from '@smp/platform';
 import type { PoolClient } from 'pg';
 import type { ComparisonResult } from '../compare/comparator.js';
+import { writeLabelRollups } from './label-rollup.js';
 import { emptyHistogram, record as recordLatency } from './latency-histogram.js';
 
 /** One side of a recorded pair. */
@@ -330,6 +331,7 @@ export class ComparisonRecorder {
       if (paths.length) {
         await client.query(UPSERT_PATHS, [paths.map((p) => p.route), paths.map((p) => new Date(p.minute)), paths.map((p) => p.path), paths.map((p) => p.count), paths.map((p) => p.example)]);
       }
+      await writeLabelRollups(client, batch);
       await client.query('COMMIT');
       if (this.failing) logger.info('comparison recorder writing again');
       this.failing = false;

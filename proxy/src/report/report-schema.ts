@@ -9,7 +9,11 @@
  *   proxy_diff_path_rollups    per route, minute and generalised path: how often it differed, with
  *                              the latest example
  *   proxy_rollback_events      rollbacks and resumes with the verdict's evidence
- *   (v2) a `variant` column on pairs and rollups: the flag variant the candidate answered with, so
+ *   proxy_label_rollups        (v2) per route, minute and label pair: the ML confusion matrix
+ *   proxy_route_events         (v2) what happened to a route, for the report's timeline: flag
+ *                              changes, judge decisions, rollout steps, pauses, aborts, rollbacks,
+ *                              manual changes through the CLI (the flags CLI creates it the same way)
+ *   (v3) a `variant` column on pairs and rollups: the flag variant the candidate answered with, so
  *   a shadowed model version is reported apart from the default one
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
@@ -98,6 +102,35 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 2,
+    name: 'label rollups and route events',
+    sql: `
+      CREATE TABLE IF NOT EXISTS proxy_label_rollups (
+        route text NOT NULL,
+        minute timestamptz NOT NULL,
+        legacy_label text NOT NULL,
+        candidate_label text NOT NULL,
+        count integer NOT NULL,
+        PRIMARY KEY (route, minute, legacy_label, candidate_label)
+      );
+      CREATE INDEX IF NOT EXISTS proxy_label_rollups_minute ON proxy_label_rollups (minute);
+
+      CREATE TABLE IF NOT EXISTS proxy_route_events (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        route text NOT NULL,
+        kind text NOT NULL,
+        actor text NOT NULL,
+        summary text NOT NULL,
+        detail jsonb,
+        subject text NOT NULL DEFAULT '',
+        state text
+      );
+      CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
+      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+    `,
+  },
+  {
+    version: 3,
     name: 'comparisons and rollups split by flag variant',
     sql: `
       ALTER TABLE proxy_comparisons ADD COLUMN IF NOT EXISTS variant text;

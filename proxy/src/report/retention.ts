@@ -57,7 +57,9 @@ export class RetentionPurger {
       chunk,
     );
     rollups += await this.chunked(`DELETE FROM proxy_diff_path_rollups WHERE ctid IN (SELECT ctid FROM proxy_diff_path_rollups WHERE minute < $1 LIMIT ${chunk})`, rollupCut, chunk);
+    rollups += await this.chunked(`DELETE FROM proxy_label_rollups WHERE ctid IN (SELECT ctid FROM proxy_label_rollups WHERE minute < $1 LIMIT ${chunk})`, rollupCut, chunk);
     await this.options.pool.query('DELETE FROM proxy_rollback_events WHERE at < $1', [rollupCut]);
+    await this.options.pool.query('DELETE FROM proxy_route_events WHERE at < $1', [rollupCut]);
     if (comparisons + rollups > 0) this.options.logger.info('retention purge', { comparisons, rollups });
     return { comparisons, rollups };
   }

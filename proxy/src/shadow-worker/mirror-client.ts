@@ -8,9 +8,12 @@
  *   const cancel = mirror.send({ origin, path, method, headers, body }, (observation) => …)
  *
  * Raw dispatch handlers (no Readable per response) keep the mirror cheap on the event loop.
+ * With a tracer, each mirrored request is a client span continuing the request's `traceparent`
+ * (the proxy's server span), and its own id goes out as the `traceparent` the candidate continues.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { endSpan, startSpan, traceparentOf, withTraceparent, type Tracer } from '@smp/platform';
 import type { Observation } from '../compare/comparator.js';
 import type { MirrorRequest, MirrorSettings } from '../shadow/worker-protocol.js';
 
@@ -111,7 +114,10 @@ export class MirrorClient {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
 
-  constructor(private readonly options: MirrorSettings) {}
+  constructor(
+    private readonly options: MirrorSettings,
+    private readonly tracer: Tracer | null = null,
+  ) {}
 
   private pool(origin: string): Pool {
     let pool = this.pools.get(origin);
@@ -132,20 +138,34 @@ export class MirrorClient {
 
   /** Send one mirrored request; `done` is called exactly once with what came back. Returns a cancel function. */
   send(request: MirrorRequest, done: (observation: Observation) => void): () => void {
-    const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, done);
+    let headers = request.headers;
+    const span = this.tracer === null ? null : this.mirrorSpan(request);
+    if (span !== null) headers = withTraceparent(headers, traceparentOf(span));
+    const handler = new MirrorHandler(this.options.bodyCap, this.options.timeoutMs, (o) => {
+      if (span !== null) {
+        span.setAttribute('mirror.outcome', o.error ?? 'answered');
+        endSpan(span, o.status ?? 0);
+      }
+      done(o);
+    });
     if (this.closed) {
       handler.abort(new CancelledError('mirror client closed'));
       return () => undefined;
     }
     try {
       this.pool(request.origin).dispatch(
-        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers: request.headers, body: request.body },
+        { origin: request.origin, path: request.path, method: request.method as Dispatcher.HttpMethod, headers, body: request.body },
         handler,
       );
     } catch (err) {
       handler.abort(err as Error);
     }
     return () => handler.abort(new CancelledError('mirror cancelled'));
+  }
+
+  private mirrorSpan(request: MirrorRequest) {
+    const at = request.headers.indexOf('traceparent');
+    return startSpan(this.tracer!, `mirror ${request.method}`, 'client', at === -1 ? '' : request.headers[at + 1], { 'http.request.method': request.method, 'server.address': request.origin });
   }
 
   async close(): Promise<void> {

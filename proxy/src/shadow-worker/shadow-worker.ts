@@ -8,7 +8,7 @@
 import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createPgPool } from '@smp/platform';
+import { createPgPool, openTracing } from '@smp/platform';
 import { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { BatchScheduler, type FromWorker, type FromWorkerBatch, type ToWorkerBatch, type WorkerInit } from '../shadow/worker-protocol.js';
 import { MirrorClient } from './mirror-client.js';
@@ -74,8 +74,10 @@ const depthReport = setInterval(() => {
 }, 500);
 depthReport.unref();
 
+// The thread's own tracer provider: spans made here cannot reach the serving thread's.
+const tracing = openTracing({ endpoint: init.tracing?.endpoint, service: init.tracing?.service ?? 'proxy' });
 const core: ShadowWorkerCore = new ShadowWorkerCore({
-  mirror: new MirrorClient(init.mirror),
+  mirror: new MirrorClient(init.mirror, tracing.tracer),
   recorder,
   sampleBodyBytes: init.sampleBodyBytes,
   latencyWarmupPairs: init.latencyWarmupPairs,
@@ -85,6 +87,7 @@ const core: ShadowWorkerCore = new ShadowWorkerCore({
       clearInterval(depthReport);
       batches.cancel();
       await pool?.end().catch(() => undefined);
+      await tracing.close();
       const last: FromWorkerBatch = { events, queued: 0, closed: true };
       events = [];
       port.postMessage(last);

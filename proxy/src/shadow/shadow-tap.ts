@@ -168,7 +168,7 @@ class ShadowExchange implements ExchangeObserver {
     const body = this.requestChunks.length === 0 ? null : this.requestChunks.length === 1 ? this.requestChunks[0] : Buffer.concat(this.requestChunks, this.requestSize);
     this.requestChunks = [];
     this.holdsSlot = false;
-    const headers = mirrorRequestHeaders(this.start.upstreamHeaders);
+    const headers = mirrorRequestHeaders(this.start.upstreamHeaders, this.start.traceparent);
     // The shadow flag's variant (a model version under comparison) goes to the mirrored candidate only.
     const variant = this.mirrorSide === 'candidate' ? this.start.decision.shadowVariant : undefined;
     const mirrorHeaders = variant === undefined ? headers : headers.concat('x-migrate-variant', variant.name, ...(variant.payload !== undefined ? ['x-migrate-variant-payload', variant.payload] : []));

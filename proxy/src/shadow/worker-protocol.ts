@@ -142,6 +142,8 @@ export interface WorkerInit {
   readonly latencyWarmupPairs: number;
   /** Niceness the worker thread sets on itself (0: none). */
   readonly nice: number;
+  /** OTLP endpoint and service name for the mirror's spans; null: tracing off. */
+  readonly tracing: { readonly endpoint: string; readonly service: string } | null;
 }
 
 /**

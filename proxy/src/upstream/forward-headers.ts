@@ -68,13 +68,19 @@ export function upstreamRequestHeaders(req: IncomingMessage, info: ForwardInfo):
   return out;
 }
 
-/** The headers of a mirrored request: those forwarded upstream (`forwarded`), marked as a mirror. */
-export function mirrorRequestHeaders(forwarded: readonly string[]): string[] {
+/**
+ * The headers of a mirrored request: those forwarded upstream (`forwarded`), marked as a mirror;
+ * `traceparent` (when given) replaces the forwarded one, so the mirror is its own branch of the trace.
+ */
+export function mirrorRequestHeaders(forwarded: readonly string[], traceparent = ''): string[] {
   const out: string[] = [];
   for (let i = 0; i < forwarded.length; i += 2) {
-    if (forwarded[i].length === 14 && forwarded[i].toLowerCase() === 'content-length') continue;
-    out.push(forwarded[i], forwarded[i + 1]);
+    const name = forwarded[i];
+    if (name.length === 14 && name.toLowerCase() === 'content-length') continue;
+    if (traceparent !== '' && name.length === 11 && name.toLowerCase() === 'traceparent') continue;
+    out.push(name, forwarded[i + 1]);
   }
+  if (traceparent !== '') out.push('traceparent', traceparent);
   out.push('x-shadow-request', '1');
   return out;
 }
