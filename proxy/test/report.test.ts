@@ -115,8 +115,8 @@ describe('comparison store (real PostgreSQL)', function () {
     await db.drop();
   });
 
-  it('migrates once: versions 1 and 2 the first time, nothing the second time', async function () {
-    assert.deepEqual(await migrateReportSchema(pool), [1, 2]);
+  it('migrates once: versions 1, 2 and 3 the first time, nothing the second time', async function () {
+    assert.deepEqual(await migrateReportSchema(pool), [1, 2, 3]);
     assert.deepEqual(await migrateReportSchema(pool), []);
   });
 

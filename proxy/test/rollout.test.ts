@@ -106,7 +106,9 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
 
     const history = await cli('history', ROUTE);
     assert.equal(history.code, 0, history.stderr);
-    const kinds = history.stdout.split('\n').flatMap((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}(\S+) +(\S+)/.exec(l)?.slice(1, 3).join(' ') ?? []);
+    // The plan's own actions (the history also holds the flag changes the proxy observed in Unleash).
+    const kinds = history.stdout.split('\n').flatMap((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}(rollout-\S+) +(\S+)/.exec(l)?.slice(1, 3).join(' ') ?? []);
+    assert.match(history.stdout, /flag-change +replica-test +migrate\.ml-predict\.live: .*on 100%/);
     assert.deepEqual(kinds, ['rollout-start cli:' + (await whoami()), 'rollout-step proxy:replica-test', 'rollout-step proxy:replica-test', 'rollout-complete proxy:replica-test']);
     assert.match(history.stdout, /100% live \(step 2\/2\): judge passed on \d+ pairs at 50% live/);
   });
