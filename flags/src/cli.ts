@@ -59,13 +59,36 @@ async function openDatabase(url: string): Promise<PgPool> {
 
 const actor = () => `cli:${os.userInfo().username}`;
 
+/** Notes for stderr (stdout stays the command's answer). */
+const note = (text: string) => process.stderr.write(`flags: ${text}\n`);
+
+/**
+ * The database for this command: required by the rollout commands; for the others (the audit of a
+ * manual change, the plans under `status`) a database that is missing or down is noted, not fatal.
+ */
+async function databaseFor(cmd: ReleaseCommand, config: FlagsCliConfig): Promise<PgPool | null> {
+  const dbUrl = await databaseUrl(config);
+  if (isRolloutCommand(cmd)) {
+    if (dbUrl === null) throw new SetupError('rollout plans and history live in the proxy\'s PostgreSQL: set DATABASE_URL, or start the local stack (npm start)');
+    return openDatabase(dbUrl);
+  }
+  if (dbUrl === null) return null;
+  if (cmd.kind === 'status') {
+    return openDatabase(dbUrl).catch((err: Error) => {
+      note(`rollout plans unavailable (${err.message})`);
+      return null;
+    });
+  }
+  if (manualChange(cmd) === null) return null;
+  return openDatabase(dbUrl).catch((err: Error) => {
+    note(`the route history is unavailable (${err.message}); this change will not be recorded`);
+    return null;
+  });
+}
+
 /** Run one command with the clients it needs; the text to print. */
 async function execute(cmd: ReleaseCommand, config: FlagsCliConfig): Promise<string> {
-  const dbUrl = await databaseUrl(config);
-  if (isRolloutCommand(cmd) && dbUrl === null) {
-    throw new SetupError('rollout plans and history live in the proxy\'s PostgreSQL: set DATABASE_URL, or start the local stack (npm start)');
-  }
-  const pool = dbUrl === null ? null : await openDatabase(dbUrl);
+  const pool = await databaseFor(cmd, config);
   try {
     const admin = await adminClient(config);
     try {
@@ -73,9 +96,10 @@ async function execute(cmd: ReleaseCommand, config: FlagsCliConfig): Promise<str
       let out = await runCommand(cmd, admin);
       const change = manualChange(cmd);
       if (change !== null && pool !== null) {
-        await appendRouteEvent(pool, { at: Date.now(), route: change.route, kind: 'manual-flag-change', actor: actor(), summary: change.summary, detail: change.detail });
+        const event = { at: Date.now(), route: change.route, kind: 'manual-flag-change', actor: actor(), summary: change.summary, detail: change.detail };
+        await appendRouteEvent(pool, event).catch((err: Error) => note(`the change is made but not recorded in the route history: ${err.message}`));
       } else if (change !== null) {
-        out += '\n(not recorded in the route history: no DATABASE_URL)';
+        note('the change is made but not recorded in the route history (no DATABASE_URL or .stack/database.json)');
       }
       if (cmd.kind === 'status' && pool !== null) out += `\n\n${formatPlans(await new PgRolloutStore(pool).list(), Date.now())}`;
       return out;
