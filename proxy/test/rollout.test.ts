@@ -108,7 +108,6 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     assert.equal(history.code, 0, history.stderr);
     // The plan's own actions (the history also holds the flag changes the proxy observed in Unleash).
     const kinds = history.stdout.split('\n').flatMap((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}(rollout-\S+) +(\S+)/.exec(l)?.slice(1, 3).join(' ') ?? []);
-    assert.match(history.stdout, /flag-change +replica-test +migrate\.ml-predict\.live: .*on 100%/);
     assert.deepEqual(kinds, ['rollout-start cli:' + (await whoami()), 'rollout-step proxy:replica-test', 'rollout-step proxy:replica-test', 'rollout-complete proxy:replica-test']);
     assert.match(history.stdout, /100% live \(step 2\/2\): judge passed on \d+ pairs at 50% live/);
   });
@@ -168,6 +167,28 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     }
     assert.equal(JSON.stringify([await unleash.admin.flag(LIVE), await unleash.admin.flag(SHADOW)]), flagsBefore);
     assert.equal(JSON.stringify((await h.sub.rollout.store.list()).map((p) => p.version)), plansBefore);
+  });
+
+  it('pause holds a passing step, resume restarts its hold, abort ends the plan with live at 0%, all in history', async function () {
+    // The route is rolled back (previous test): a new plan resumes it with its first step.
+    assert.equal((await cli('rollout', ROUTE, '--steps', '30,100', '--min-pairs', '40', '--hold', '1s')).code, 0);
+    assert.equal(await turn(), 'live 30');
+    assert.equal(h.sub.store.isRolledBack(ROUTE), false);
+    await trafficAt(30);
+    const paused = await cli('pause', ROUTE);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(await turn(5_000), 'live 30', 'a paused plan holds on a passing judge');
+    assert.match((await cli('status', ROUTE)).stdout, /live 30% \(step 1\/2\) \(paused\)[\s\S]*next: paused/);
+    assert.equal((await cli('resume', ROUTE)).code, 0);
+    assert.equal(await turn(0), 'live 30', 'the hold starts again on resume');
+    const aborted = await cli('abort', ROUTE);
+    assert.equal(aborted.code, 0, aborted.stderr);
+    assert.match(aborted.stdout, /plan aborted; migrate\.ml-predict\.live at 0% \(shadow kept\)/);
+    assert.deepEqual([(await unleash.admin.flag(LIVE)).rollout, (await unleash.admin.flag(SHADOW)).rollout], [0, 100]);
+    assert.equal(await turn(), 'aborted');
+    const who = `cli:${await whoami()}`;
+    const tail = (await cli('history', ROUTE)).stdout.split('\n').filter((l) => / rollout-(pause|resume|abort) /.test(l));
+    assert.deepEqual(tail.map((l) => l.split(/ {2,}/).slice(1, 3).join(' ').trim()), [`rollout-pause ${who}`, `rollout-resume ${who}`, `rollout-abort ${who}`]);
   });
 
   describe('two replicas sharing Redis (the lease) and PostgreSQL (the plan)', function () {
