@@ -6,13 +6,13 @@
  *
  *   const experiment = createExperiment();
  *   const proxy = await start({ config, extend: experiment.extend });
- *   experiment.parts.controller.tick()        // tests drive the judge step by step
+ *   experiment.parts.controller.status()      // each route's sequential judge and its evidence
  *
  *   gate      state/       RollbackStore (Redis pub/sub when REDIS_URL is set, in-process otherwise)
  *   tap       shadow/      ShadowTap (decide, copy) -> ShadowLink (the budget, batches) ─┐ worker-protocol.ts
  *   worker    shadow-worker/  MirrorClient -> pairResult (compare; sample; record) -> ComparisonRecorder
- *   events    here         pair -> metrics + PairWindows (the judge's); noise -> NoiseCalibrator
- *   judge     analysis/    RollbackController every JUDGE_INTERVAL_MS -> store + rollback actions
+ *   events    here         pair -> metrics + the route's SequentialJudge; noise -> NoiseCalibrator
+ *   judge     analysis/    RollbackController: a failing pair -> store + rollback actions
  *   report    report/      ComparisonStore (schema, retention), GET /comparisons*, GET /report (HTML), route events
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
  *   rollout   rollout/     RolloutDriver every ROLLOUT_INTERVAL_MS on the lease holder: plans -> Unleash, audit
@@ -24,32 +24,34 @@ import type { ProxyCore, ProxyHooks } from './app.js';
 import type { StatusSection } from './admin/admin-route.js';
 import type { Config } from './config.js';
 import { judgeStatusSection, resumeRoute } from './analysis/judge-admin.js';
-import { PairWindows } from './analysis/pair-window.js';
 import { rollbackActions } from './analysis/rollback-actions.js';
-import { RollbackController, type RouteJudging } from './analysis/rollback-controller.js';
+import { RollbackController, type RouteAnalysis, type RouteJudging } from './analysis/rollback-controller.js';
 import { NoiseCalibrator } from './compare/noise-calibrator.js';
 import { comparisonRoutes } from './report/comparison-routes.js';
 import { ComparisonStore } from './report/comparison-store.js';
-import { reportWiring } from './report/report-routes.js';
-import { judgeSettings, type JudgeDefaults } from './routing/route-settings.js';
+import { reportWiring, type LooseRouteStatus } from './report/report-routes.js';
+import type { JudgeSettings } from './analysis/judge-settings.js';
+import { DEFAULT_JUDGE_SETTINGS } from './analysis/judge-settings.js';
+import type { Route, RouteTable } from './routing/route-table.js';
+import { judgeSettings } from './routing/route-settings.js';
 import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
 import { ShadowTap } from './shadow/shadow-tap.js';
 import type { FromWorker } from './shadow/worker-protocol.js';
-import { variantJudgements, variantWindow, windowJudgeView } from './rollout/judge-view.js';
+import { sequentialJudgeView, VariantJudges } from './rollout/judge-view.js';
 import { createRollout, type RolloutParts } from './rollout/rollout-setup.js';
 import { createCandidateGate } from './state/candidate-gate.js';
 import { RedisRollbackStore } from './state/redis-rollback-store.js';
 import { MemoryRollbackStore, type RollbackStore } from './state/rollback-store.js';
 
 export interface ExperimentOptions {
-  /** Wall clock in ms (records, windows, rollback times); tests pass a fake one. */
+  /** Wall clock in ms (records, rollback times); tests pass a fake one. */
   now?: () => number;
   /** Calibration sampling. */
   random?: () => number;
   /** Recorded as who decided a rollback; default `<host>:<pid>:<random>`. */
   replicaId?: string;
-  /** Do not start the judge's timer: the caller drives `controller.tick()` (tests). */
+  /** Do not start the flag-watch timer: the caller drives `controller.watchFlags()` (tests). */
   manualTicks?: boolean;
   /** Do not start the rollout driver's timer: the caller drives `rollout.driver.tick()` (tests). */
   manualRolloutTurns?: boolean;
@@ -64,7 +66,6 @@ export interface ExperimentParts {
   readonly replicaId: string;
   readonly store: RollbackStore;
   readonly controller: RollbackController;
-  readonly windows: PairWindows;
   readonly calibrator: NoiseCalibrator;
   /** The serving thread's comparison database (null without DATABASE_URL). */
   readonly comparisons: ComparisonStore | null;
@@ -105,26 +106,43 @@ async function openRollbackStore(config: Config, deps: { logger: Logger; closer:
   return store;
 }
 
-function judgeDefaults(config: Config): JudgeDefaults {
-  return {
-    thresholds: {
-      minPairs: config.JUDGE_MIN_PAIRS,
-      confidence: config.JUDGE_CONFIDENCE,
-      maxMismatchRate: config.JUDGE_MAX_MISMATCH_RATE,
-      maxErrorRateIncrease: config.JUDGE_MAX_ERROR_RATE_INCREASE,
-      latencyTest: config.JUDGE_LATENCY_TEST,
-      maxLatencyRatio: config.JUDGE_MAX_LATENCY_RATIO,
-      latencyAlpha: config.JUDGE_LATENCY_ALPHA,
-      bootstrapIterations: 400,
-      seed: 1,
-    },
-    failuresToRollback: config.JUDGE_FAILURES_TO_ROLLBACK,
+function judgeDefaults(config: Config): JudgeSettings {
+  return Object.freeze({
+    ...DEFAULT_JUDGE_SETTINGS,
+    maxMismatchRate: config.JUDGE_MAX_MISMATCH_RATE,
+    maxErrorRateIncrease: config.JUDGE_MAX_ERROR_RATE_INCREASE,
+    maxLatencyRatio: config.JUDGE_MAX_LATENCY_RATIO,
+    minLatencyDifferenceMs: config.JUDGE_MIN_LATENCY_DIFFERENCE_MS,
+    tailLatencyRatio: config.JUDGE_TAIL_LATENCY_RATIO,
+    falseAlarmLevel: config.JUDGE_FALSE_ALARM_LEVEL,
+    warmupPairs: config.JUDGE_WARMUP_PAIRS,
+  });
+}
+
+/** Each judged route of a table with its settings, computed once per compiled table (reloads make new ones). */
+function judgedRoutes(defaults: JudgeSettings): (table: RouteTable) => { list: readonly RouteJudging[]; byId: ReadonlyMap<string, RouteJudging> } {
+  const cache = new WeakMap<RouteTable, { list: readonly RouteJudging[]; byId: ReadonlyMap<string, RouteJudging> }>();
+  const judging = (r: Route): RouteJudging => Object.freeze({ routeId: r.id, settings: judgeSettings(r.judge, defaults), flags: Object.freeze([r.flags.live, r.flags.shadow]) });
+  return (table) => {
+    let judged = cache.get(table);
+    if (judged === undefined) {
+      const list = Object.freeze(table.routes.filter((r) => r.candidate !== null).map(judging));
+      judged = { list, byId: new Map(list.map((r) => [r.routeId, r])) };
+      cache.set(table, judged);
+    }
+    return judged;
   };
 }
 
-/** What comes back from the worker: metrics, the judge's windows, the noise calibrator, log lines. */
-function workerEvents(parts: { metrics: ShadowMetrics; windows: PairWindows; calibrator: NoiseCalibrator; logger: Logger }): (e: FromWorker) => void {
-  const { metrics, windows, calibrator, logger } = parts;
+/** The judge's status as the HTML report reads it (report/report-routes.ts, `LooseRouteStatus`). */
+function looseStatus(s: RouteAnalysis): LooseRouteStatus {
+  const d = s.decision;
+  return { routeId: s.routeId, verdict: d?.status ?? null, judgement: d ? { reasons: [d.reason], criteria: d.criteria, pairs: d.pairs } : null, rollback: s.rollback };
+}
+
+/** What comes back from the worker: metrics, the judge (every pair), the noise calibrator, log lines. */
+function workerEvents(parts: { metrics: ShadowMetrics; judging: { controller: RollbackController | null; variants: VariantJudges | null }; calibrator: NoiseCalibrator; logger: Logger }): (e: FromWorker) => void {
+  const { metrics, judging, calibrator, logger } = parts;
   return (e) => {
     switch (e.t) {
       case 'pair':
@@ -132,8 +150,8 @@ function workerEvents(parts: { metrics: ShadowMetrics; windows: PairWindows; cal
         if (e.comparison === null) return;
         metrics.comparison(e.route, e.comparison);
         if (e.comparison.sample !== null) {
-          windows.add(e.route, e.comparison.sample, e.comparison.at);
-          if (e.comparison.variant !== null) windows.add(variantWindow(e.route, e.comparison.variant), e.comparison.sample, e.comparison.at);
+          judging.controller?.observe(e.route, e.comparison.sample, e.comparison.at);
+          if (e.comparison.variant !== null) judging.variants?.observe(e.route, e.comparison.variant, e.comparison.sample, e.comparison.at);
         }
         return;
       case 'noise':
@@ -191,12 +209,14 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
   const store = options.store ?? (await openRollbackStore(config, { logger, closer, now }));
   const gate = createCandidateGate(store);
 
-  const windows = new PairWindows({ windowMs: config.JUDGE_WINDOW_MS, maxPairs: config.JUDGE_MAX_PAIRS });
   const calibrator = new NoiseCalibrator();
   // The gauges read the link at scrape time (it is created just below).
   const metrics = new ShadowMetrics(registry, { inFlight: () => mirror.inFlight, queueDepth: () => mirror.queued });
   // Mirrors, comparison and recording run on the shadow worker thread, off the clients' event loop.
-  const mirror = shadowLink(config, { logger, onEvent: workerEvents({ metrics, windows, calibrator, logger }), worker: options.worker });
+  // The controller needs the comparison store (its actions), which needs the worker: it is set below,
+  // before the proxy serves, so every pair finds it.
+  const judging: { controller: RollbackController | null; variants: VariantJudges | null } = { controller: null, variants: null };
+  const mirror = shadowLink(config, { logger, onEvent: workerEvents({ metrics, judging, calibrator, logger }), worker: options.worker });
   closer.add('shadow worker', () => mirror.close());
   if (!(await mirror.ready())) logger.error('the shadow worker did not start in time; mirroring resumes when it does');
 
@@ -224,17 +244,13 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     random: options.random,
   });
 
-  const defaults = judgeDefaults(config);
-  const judged = (): RouteJudging[] =>
-    routes()
-      .routes.filter((r) => r.candidate !== null)
-      .map((r) => ({ routeId: r.id, ...judgeSettings(r.judge, defaults), flags: [r.flags.live, r.flags.shadow] }));
+  const judged = judgedRoutes(judgeDefaults(config));
   const report = reportWiring({
     pool: () => comparisons?.db ?? null,
     ready: () => comparisons?.schemaReady ?? false,
     routes: () => routes().routes,
     flags: core.flags,
-    judgeStatus: () => controller.status(),
+    judgeStatus: () => controller.status().map(looseStatus),
     noise: calibrator,
     replicaId,
     logger,
@@ -243,33 +259,32 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
   });
   const controller = new RollbackController({
     now,
-    windows,
     store,
     replicaId,
-    routes: judged,
+    route: (id) => judged(routes()).byId.get(id),
+    routes: () => judged(routes()).list,
     actions: rollbackActions(config, { comparisons, logger, closer, routeEventsReady: () => rollout?.schemaReady() ?? false }),
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
-    onVerdict: (route, verdict) => {
-      metrics.verdicts.inc({ route, verdict });
-      report.onVerdict(route, verdict);
+    onStatus: (route, status) => {
+      metrics.decisions.inc({ route, status });
+      report.onVerdict(route, status);
     },
     onRollback: (route) => metrics.rollbacks.inc({ route }),
   });
+  judging.controller = controller;
+  const variants = new VariantJudges((id) => judged(routes()).byId.get(id)?.settings);
+  judging.variants = variants;
   closer.add('rollback controller', () => controller.close());
-  if (!options.manualTicks) controller.start(config.JUDGE_INTERVAL_MS);
+  if (!options.manualTicks) controller.start(config.ROLLBACK_FLAG_WATCH_MS);
 
-  const thresholdsOf = (routeId: string) => {
-    const r = routes().routes.find((x) => x.id === routeId && x.candidate !== null);
-    return r && judgeSettings(r.judge, defaults).thresholds;
-  };
   const rollout: RolloutParts = await createRollout(config, {
     logger,
     closer,
     now,
     replicaId,
     pool: comparisons?.db ?? null,
-    judge: windowJudgeView({ windows, thresholds: thresholdsOf, now }),
+    judge: sequentialJudgeView({ controller, store }),
     controller,
     rollbackStore: store,
     flagsOf: (routeId) => routes().routes.find((r) => r.id === routeId && r.candidate !== null)?.flags,
@@ -295,15 +310,15 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     },
   });
   return {
-    parts: { replicaId, store, controller, windows, calibrator, comparisons, mirror, metrics, rollout },
+    parts: { replicaId, store, controller, calibrator, comparisons, mirror, metrics, rollout },
     hooks: {
       gate,
       tap,
       adminRoutes: [...report.adminRoutes, resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
       statusSections: [
-        judgeStatusSection({ routes, store, controller, gate, replicaId, intervalMs: config.JUDGE_INTERVAL_MS, windowMs: config.JUDGE_WINDOW_MS }),
+        judgeStatusSection({ routes, store, controller, gate, replicaId }),
         shadowStatus,
-        () => ({ variants: variantJudgements({ windows, thresholds: thresholdsOf, now }) }),
+        () => ({ variants: variants.status() }),
         () => ({ rollout: { leader: rollout.driver.lastTurn.leader, plans: rollout.driver.lastTurn.plans } }),
       ],
     },

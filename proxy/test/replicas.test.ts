@@ -30,14 +30,9 @@ async function stopRedisServer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Drive one replica's candidate into failing windows until it rolls back (k = 3). */
+/** Drive one replica's failing candidate until its judge rolls it back. */
 async function failUntilRolledBack(h: ShadowHarness): Promise<void> {
-  for (let w = 0; w < 3; w++) {
-    const before = h.sub.windows.added(ROUTE);
-    await h.predict(40, 8, w * 40);
-    await h.pairs(before + 40);
-    await h.tick();
-  }
+  await h.predictUntilRolledBack(1_000);
   assert.equal(h.sub.store.isRolledBack(ROUTE), true);
 }
 
@@ -73,20 +68,16 @@ describe('two proxy replicas sharing one Redis', function () {
     await b.predict(5);
     assert.ok(candidate.seen > before, 'B sends live traffic to the candidate before the rollback');
 
-    // Run A's last failing tick and time from the verdict to B's gate flipping.
-    for (let w = 0; w < 2; w++) {
-      const n = a.sub.windows.added(ROUTE);
-      await a.predict(40, 8, w * 40);
-      await a.pairs(n + 40);
-      await a.tick();
-    }
-    const n = a.sub.windows.added(ROUTE);
-    await a.predict(40, 8, 80);
-    await a.pairs(n + 40);
-    const decidedAt = process.hrtime.bigint();
-    assert.equal((await a.tick()).action, 'rolled-back');
+    // Failing traffic on A until its judge decides; time from A's decision to B's gate flipping.
+    let decidedAt = 0n;
+    const stopA = a.sub.store.onChange((e) => {
+      if (e.state === 'rolled-back' && decidedAt === 0n) decidedAt = process.hrtime.bigint();
+    });
+    await a.predictUntilRolledBack(1_000);
+    assert.equal(a.sub.store.get(ROUTE)?.by, 'replica-a');
     await eventually(() => assert.notEqual(flippedAt, 0n), 1_000, 1);
     stop();
+    stopA();
     const ms = Number(flippedAt - decidedAt) / 1e6;
     console.log(`        failing verdict on A -> candidate gate closed on B in ${ms.toFixed(2)} ms`);
     assert.equal(b.sub.store.get(ROUTE)?.by, 'replica-a');

@@ -62,12 +62,11 @@ describe('HTML report in Chromium', function () {
     await eventually(() => assert.ok(h.sub.comparisons?.schemaReady), 10_000);
     pool = createPgPool(db.url, silentLogger('test'), { max: 2 });
     await seedReport(pool, h.clock.now);
-    await h.predict(120);
-    await h.pairs(120);
-    await h.tick();
+    // The sequential judge decides on the flipping candidate (pass at the warm-up, or fail at once).
+    await h.predictUntilRolledBack(2_000);
     await eventually(async () => {
       const { rows } = await pool.query(`SELECT count(*)::int AS n FROM proxy_route_events WHERE kind = 'judge-decision' AND actor = 'replica-test'`);
-      assert.equal(rows[0].n, 1);
+      assert.ok(rows[0].n >= 1, `${rows[0].n} judge decisions recorded`);
     }, 10_000);
   });
 

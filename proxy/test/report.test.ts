@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { createTestDatabase, freePort, type TestDatabase } from '@smp/platform/testkit';
 import { compareExchange, type Observation } from '../src/compare/comparator.js';
 import { compileCompareRules } from '../src/compare/compare-rules.js';
-import { seededRandom } from '../src/analysis/statistics.js';
+import { seededRandom } from '../src/analysis/seeded-random.js';
 import { listComparisons, summarizeComparisons } from '../src/report/comparison-query.js';
 import { ComparisonRecorder, rollUp, type ComparisonRecord, type DropReason } from '../src/report/comparison-recorder.js';
 import { bucketOf, emptyHistogram, histogramQuantile, record } from '../src/report/latency-histogram.js';

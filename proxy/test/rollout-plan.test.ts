@@ -74,20 +74,20 @@ describe('rollout plan (pure state machine, driven turn by turn)', function () {
       [pass(999), 99_000],
     ]);
     assert.deepEqual(turns.slice(2), [
-      { at: 'rolled-back', effects: ['rollback', 'event:rollback'] },
+      { at: 'rolled-back', effects: ['rollback', 'event:rollout-abort'] },
       { at: 'rolled-back', effects: [] },
     ]);
     const s = advancePlan(advancePlan(advancePlan(newPlan('r', spec(), 'cli:ann', 0), { reading: undecided(0), now: 0, rolledBack: false }).state, { reading: pass(60), now: 10_000, rolledBack: false }).state, { reading: fail(30), now: 12_000, rolledBack: false });
     const rollback = s.effects.find((e) => e.kind === 'rollback');
-    assert.deepEqual(rollback, { kind: 'rollback', reason: 'judge failed at 25% live on 30 pairs', evidence: { mismatchRate: 0.4 } });
+    assert.deepEqual(rollback, { kind: 'rollback', reason: 'the judge failed at 25% live on 30 pairs', evidence: { mismatchRate: 0.4 } });
   });
 
-  it('should end the plan (aborted) when the route was rolled back outside it', function () {
+  it('should end the plan rolled-back, asking no second rollback, when the judge already rolled the route back', function () {
     const turns = drive(newPlan('r', spec(), 'cli:ann', 0), [
       [undecided(0), 0],
-      [pass(60), 20_000, true],
+      [fail(60), 20_000, true],
     ]);
-    assert.deepEqual(turns[1], { at: 'aborted', effects: ['event:rollout-abort'] });
+    assert.deepEqual(turns[1], { at: 'rolled-back', effects: ['event:rollout-abort'] });
   });
 
   it('should not advance while paused, restart the hold on resume, and refuse a second pause', function () {

@@ -14,7 +14,7 @@ const SHADOW = `migrate.${ROUTE}.shadow`;
  * not what these tests are about: a cold shadow worker on a shared 2-core machine measured the
  * candidate's mirror at 20× legacy's, so the latency threshold is wide.
  */
-const JUDGE = { minPairs: 30, maxMismatchRate: 0.1, maxErrorRateIncrease: 0.1, maxLatencyRatio: 100 };
+const JUDGE = { warmupPairs: 30, maxMismatchRate: 0.1, maxErrorRateIncrease: 0.1, maxLatencyRatio: 100 };
 
 describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy, the flags CLI as a process', function () {
   this.timeout(120_000);
@@ -33,9 +33,8 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     h = await startShadowHarness({
       routes: shadowRoutes({ judge: JUDGE }),
       unleash: { apiUrl: unleash.apiUrl, clientToken: unleash.clientToken, adminToken: unleash.adminToken },
-      // The plan's reading covers every pair since its step began (the fake clock moves by holds).
       clockStart: Date.now(),
-      env: { DATABASE_URL: db.url, JUDGE_WINDOW_MS: '3600000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
+      env: { DATABASE_URL: db.url, SHADOW_LATENCY_WARMUP_PAIRS: '0' },
     });
   });
   let closed = false;
@@ -62,7 +61,7 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
       assert.deepEqual(h.legacy.variants, {}, 'legacy never sees the variant');
       assert.equal(h.candidate.variants.v3, 80, 'every mirror carries X-Migrate-Variant: v3');
       const status = await h.adminGet('/status');
-      assert.equal(status.json.variants['ml-predict#v3'].pairs, 80, 'the judge keeps the variant apart');
+      assert.equal(status.json.variants['ml-predict#v3'].pairs, 80, 'the variant has a judge of its own');
       const models = await eventually(async () => {
         const summary = await h.adminGet(`/comparisons/summary?route=${ROUTE}&since=1h`);
         const m = summary.json.routes[0]?.models as Array<{ variant: string | null; legacyVersion: string; candidateVersion: string; pairs: number; labelAgreement: number }>;
@@ -120,7 +119,9 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     assert.equal(await turn(), 'live 60');
     h.candidate.options.behaviour = 'fail-500';
     try {
-      await trafficAt(60);
+      await eventually(() => assert.equal(h.proxy.core.flags.percent(LIVE), 60), 10_000, 50);
+      await h.predict(60); // the sequential judge rolls the route back on the pair where the errors show
+      await eventually(() => assert.equal(h.sub.store.isRolledBack(ROUTE), true), 10_000, 50);
       assert.equal(await turn(0), 'rolled-back');
     } finally {
       h.candidate.options.behaviour = 'normal';
@@ -134,11 +135,12 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     assert.equal(await turn(), 'rolled-back');
 
     const history = await cli('history', ROUTE);
-    assert.match(history.stdout, /rollback +proxy:replica-test +judge failed at 60% live on \d+ pairs; candidate rolled back, flags off, plan ended/);
-    assert.match(history.stdout, /evidence: .*"error-rate".*"result":"fail"/);
+    assert.match(history.stdout, /rollback +proxy:replica-test +candidate rolled back, flags off: /);
+    assert.match(history.stdout, /rollout-abort +proxy:replica-test +plan ended: the judge failed at 60% live on \d+ pairs; candidate rolled back, flags off/);
+    assert.match(history.stdout, /evidence: .*"error-rate"/);
     const status = await cli('status', ROUTE);
     assert.match(status.stdout, /ml-predict +rolled-back/);
-    assert.match(status.stdout, /ended: judge failed at 60% live/);
+    assert.match(status.stdout, /ended: the judge failed at 60% live/);
   });
 
   it('refuses bad input with a clear message and exit code 2, changing nothing in Unleash or the plan store', async function () {
@@ -206,7 +208,7 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
           unleash: { apiUrl: unleash.apiUrl, clientToken: unleash.clientToken, adminToken: unleash.adminToken },
           clockStart: Date.now(),
           replicaId: id,
-          env: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, ROLLOUT_LEASE_TTL_MS: '3000', JUDGE_WINDOW_MS: '3600000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
+          env: { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, ROLLOUT_LEASE_TTL_MS: '3000', SHADOW_LATENCY_WARMUP_PAIRS: '0' },
         });
       a = await replica('replica-a');
       b = await replica('replica-b');
@@ -267,7 +269,7 @@ async function turnOn(h: ShadowHarness, holdMs = 1_000): Promise<string> {
 /** Wait until this proxy's flag client sees the plan's percentages, then send traffic and wait for its pairs. */
 async function trafficOn(h: ShadowHarness, live: number, n = 60): Promise<Array<{ status: number; servedBy: string }>> {
   await eventually(() => assert.deepEqual([h.proxy.core.flags.percent(LIVE), h.proxy.core.flags.percent(SHADOW)], [live, 100]), 10_000, 50);
-  const before = h.sub.windows.added(ROUTE);
+  const before = h.sub.controller.observed(ROUTE);
   const res = await h.predict(n, 8, before);
   await h.pairs(before + n);
   return res;

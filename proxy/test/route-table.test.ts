@@ -136,7 +136,8 @@ describe('route table', function () {
       ['a tolerance without a path', { compare: { tolerance: [{ absolute: 1 }] } }, /routes\[0\]\.compare\.tolerance\[0\]\.path:/],
       ['a bad path pattern', { compare: { ignore: ['a..b'] } }, /routes\[0\]\.compare: /],
       ['an unknown ML reading', { compare: { ml: 'vision' } }, /routes\[0\]\.compare\.ml:/],
-      ['a confidence of 1', { judge: { confidence: 1 } }, /routes\[0\]\.judge\.confidence:/],
+      ['a false-alarm level of 0.5', { judge: { falseAlarmLevel: 0.5 } }, /routes\[0\]\.judge\.falseAlarmLevel:/],
+      ['the windowed judge’s failuresToRollback (gone)', { judge: { failuresToRollback: 3 } }, /routes\[0\]\.judge: unknown key\(s\) "failuresToRollback"/],
       ['an unknown judge key', { judge: { maxMismatch: 0.1 } }, /routes\[0\]\.judge: unknown key\(s\) "maxMismatch"/],
     ];
     for (const [what, extra, pattern] of cases) {

@@ -26,23 +26,19 @@ describe('rollback against a real Unleash server (unleash-server, Admin API)', f
 
   it('switches both route flags off in Unleash on rollback; turning the live flag back on resumes the candidate', async function () {
     await eventually(() => assert.equal(h.proxy.core.flags.percent(LIVE), 100), 10_000);
-    for (let w = 0; w < 3; w++) {
-      await h.predict(40, 8, w * 40);
-      await h.pairs((w + 1) * 40);
-      await h.tick();
-    }
+    await h.predictUntilRolledBack(1_000);
     assert.equal(h.sub.store.isRolledBack(ROUTE), true);
     await h.sub.controller.settled();
     assert.deepEqual([(await unleash.admin.flag(LIVE)).enabled, (await unleash.admin.flag(SHADOW)).enabled], [false, false]);
 
     // The proxy's flag client sees the flags off; still rolled back (no automatic re-enable).
     await eventually(() => assert.equal(h.proxy.core.flags.definition(LIVE)?.enabled, false), 5_000);
-    assert.equal((await h.tick()).action, 'held');
+    assert.equal(await h.watch(), 'held');
 
     // A release manager turns the live flag back on after fixing the candidate.
     h.candidate.options.behaviour = 'normal';
     await unleash.admin.enable(LIVE);
-    await eventually(async () => assert.equal((await h.tick()).action, 'resumed-by-flag'), 5_000, 100);
+    await eventually(async () => assert.equal(await h.watch(), 'resumed-by-flag'), 5_000, 100);
     const res = await h.predict(10);
     assert.ok(res.every((r) => r.status === 200 && r.servedBy === 'candidate'));
   });

@@ -2,8 +2,9 @@
  * The judge on the admin port, beside the judge:
  *
  *   POST /routes/:id/resume   {"reason"?}   -> {"route","state":"resumed","at","wasRolledBack"}; 404 for an unknown route
- *   GET /status               adds `judge`: each route's verdict, evidence, consecutive failures,
- *                             rollback state and whether its candidate may get traffic
+ *   GET /status               adds `judge`: each route's sequential decision (status, pairs seen,
+ *                             every criterion's evidence), the evidence of this replica's last
+ *                             rollback, the rollback state and whether its candidate may get traffic
  */
 import { AppError } from '@smp/platform';
 import type { AdminRoute, StatusSection } from '../admin/admin-route.js';
@@ -18,9 +19,6 @@ export interface JudgeAdminDeps {
   controller: RollbackController;
   gate: CandidateGate;
   replicaId: string;
-  /** The judge's cadence, shown as is. */
-  intervalMs: number;
-  windowMs: number;
 }
 
 export function resumeRoute(deps: Pick<JudgeAdminDeps, 'routes' | 'store' | 'controller'>): AdminRoute {
@@ -45,16 +43,15 @@ export function judgeStatusSection(deps: JudgeAdminDeps): StatusSection {
   return () => ({
     judge: {
       replica: deps.replicaId,
-      intervalMs: deps.intervalMs,
-      windowMs: deps.windowMs,
+      method: 'sequential: Bernoulli CUSUM change detectors per criterion, decided on every pair',
       state: deps.store.health(),
       routes: deps.controller.status().map((s) => ({
         route: s.routeId,
-        verdict: s.verdict,
-        judgedAt: s.judgedAt === null ? null : iso(s.judgedAt),
-        consecutiveFailures: s.consecutiveFailures,
-        failuresToRollback: s.failuresToRollback,
-        evidence: s.judgement ? { pairs: s.judgement.pairs, reasons: s.judgement.reasons, criteria: s.judgement.criteria, window: s.judgement.description } : null,
+        status: s.decision?.status ?? 'undecided',
+        pairs: s.decision?.pairs ?? 0,
+        reason: s.decision?.reason ?? 'no pairs yet',
+        evidence: s.decision?.criteria ?? [],
+        lastRollback: s.lastRollback ? { at: iso(s.lastRollback.at), reason: s.lastRollback.decision.reason, evidence: s.lastRollback.decision.failed } : null,
         rollback: s.rollback ? { state: s.rollback.state, at: iso(s.rollback.at), by: s.rollback.by, reason: s.rollback.reason } : null,
         candidateAllowed: deps.gate.isAllowed(s.routeId),
       })),

@@ -1,31 +1,31 @@
 /**
- * The rollback controller (Flagger's analysis loop): on every tick it judges each route's window
- * and, after `failuresToRollback` consecutive failing windows, takes the candidate out of traffic:
+ * The rollback controller: every pair the shadow worker hands back goes to its route's
+ * SequentialJudge, and the moment a criterion fails the candidate is taken out of traffic. No
+ * windows, no ticks, no "k failures in a row": the judge's false-alarm bound already holds under
+ * continuous monitoring (sequential-judge.ts).
  *
- *   tick 1  fail (1/3)      tick 2  fail (2/3)      tick 3  fail (3/3) -> rollback
- *   - rollback state set first (local gate flips at once; Redis tells the other replicas)
- *   - then, never awaited by anyone serving: disable the Unleash flags, record the event with the
- *     verdict's evidence in PostgreSQL, call the webhook (each a RollbackAction)
+ *   controller.observe('ml-predict', pair, at)   // serving thread, per pair event: a few flops
+ *     -> judge fails -> rollback state set first (the local gate flips at once; Redis tells the
+ *        other replicas) -> then, awaited by nobody serving: Unleash flags off, the event with
+ *        the decision's evidence in PostgreSQL, the webhook (each a RollbackAction)
  *
- * "No new pairs since the last tick" halts the count instead of advancing or resetting it; a pass or
- * an inconclusive window resets it. There is no automatic re-enable: `resume()` (admin) clears the
- * state, and so does a release manager turning a route's flag back on in Unleash after the
- * rollback (seen as the flag going off, then on, while rolled back).
- *
- * The clock is injected and `tick()` is public, so tests drive the loop step by step.
+ * A rolled-back route's pairs are not judged (there are none: the gate stops its mirrors). Any
+ * change of a route's state, decided here or on another replica, starts its evidence afresh. There
+ * is no automatic re-enable: `resume()` (admin) clears the state, and so does a release manager
+ * turning a route's flag back on in Unleash after the rollback (seen by `watchFlags()`, every
+ * ROLLBACK_FLAG_WATCH_MS, as the flag going off, then on, while rolled back).
  */
 import type { Logger } from '@smp/platform';
 import type { RollbackEntry, RollbackStore } from '../state/rollback-store.js';
-import { judge, type JudgeThresholds, type Judgement, type Verdict } from './judge.js';
-import type { PairWindows } from './pair-window.js';
+import type { JudgePair, JudgeStatus } from './judge-evidence.js';
+import type { JudgeSettings } from './judge-settings.js';
+import { SequentialJudge, type JudgeDecision } from './sequential-judge.js';
 
 /** How one route is judged. */
 export interface RouteJudging {
   readonly routeId: string;
-  readonly thresholds: JudgeThresholds;
-  /** Consecutive failing windows before a rollback (k). */
-  readonly failuresToRollback: number;
-  /** The route's Unleash flags (watched for a manual re-enable while rolled back). */
+  readonly settings: JudgeSettings;
+  /** The route's Unleash flags (switched off on a rollback; watched for a manual re-enable). */
   readonly flags: readonly string[];
 }
 
@@ -37,12 +37,15 @@ export interface RollbackEvent {
   /** The replica (or `admin` / `unleash`) that decided. */
   readonly by: string;
   readonly reason: string;
-  /** The failing verdict with its evidence (rollbacks only). */
-  readonly judgement: Judgement | null;
-  readonly consecutiveFailures: number;
+  /** The failing decision with its evidence (rollbacks only). */
+  readonly decision: JudgeDecision | null;
   readonly flags: readonly string[];
-  /** Evidence of a rollback decided outside this loop (a rollout plan's judge reading). */
-  readonly evidence?: unknown;
+}
+
+/** The evidence stored with an event and sent to the webhook (null for a resume). */
+export function rollbackEvidence(event: RollbackEvent): { status: JudgeStatus; pairs: number; failed: JudgeDecision['failed']; criteria: JudgeDecision['criteria'] } | null {
+  const d = event.decision;
+  return d === null ? null : { status: d.status, pairs: d.pairs, failed: d.failed, criteria: d.criteria };
 }
 
 /** A side effect of a rollback or resume; failures are logged, never propagated. */
@@ -55,188 +58,165 @@ export interface RollbackAction {
 /** The controller's view of one route, for `GET /status`. */
 export interface RouteAnalysis {
   readonly routeId: string;
-  readonly verdict: Verdict | null;
-  readonly judgedAt: number | null;
-  readonly judgement: Judgement | null;
-  readonly consecutiveFailures: number;
-  readonly failuresToRollback: number;
+  /** The judge's evidence now (since the last reset). */
+  readonly decision: JudgeDecision | null;
+  /** The evidence of this replica's last rollback of the route, kept after the reset. */
+  readonly lastRollback: { readonly at: number; readonly decision: JudgeDecision } | null;
   readonly rollback: RollbackEntry | null;
 }
 
 export interface RollbackControllerOptions {
   now: () => number;
-  windows: PairWindows;
   store: RollbackStore;
   /** This replica's id (recorded as who decided). */
   replicaId: string;
-  /** The routes to judge, read on every tick so a route-table reload takes effect. */
+  /** The judged routes by id (a route-table reload takes effect on the next pair). */
+  route: (routeId: string) => RouteJudging | undefined;
+  /** Every judged route (status, flag watching). */
   routes: () => readonly RouteJudging[];
   actions?: readonly RollbackAction[];
   /** Is the flag switched on in Unleash (definition enabled)? undefined when unknown. */
   flagEnabled?: (flag: string) => boolean | undefined;
   logger: Logger;
   /** Counters, injected so the controller stays testable without a registry. */
-  onVerdict?: (routeId: string, verdict: Verdict) => void;
+  onStatus?: (routeId: string, status: JudgeStatus) => void;
   onRollback?: (routeId: string) => void;
 }
 
 interface RouteState {
-  judgement: Judgement | null;
-  judgedAt: number | null;
-  failures: number;
-  lastAdded: number;
+  judge: SequentialJudge;
+  /** Serialised settings: a reload with equal settings keeps the evidence. */
+  settingsKey: string;
+  settings: JudgeSettings;
+  status: JudgeStatus;
+  /** Pairs handed to `observe` since the start, never reset. */
+  observed: number;
+  lastRollback: { at: number; decision: JudgeDecision } | null;
   /** While rolled back: every flag of the route has been seen off. */
   sawFlagsOff: boolean;
 }
 
-/** One tick's decision for one route (tests read these). */
-export interface TickDecision {
+/** One flag-watch step's outcome for one rolled-back route (tests read these). */
+export interface WatchDecision {
   readonly routeId: string;
-  readonly action: 'judged' | 'no-new-pairs' | 'rolled-back' | 'resumed-by-flag' | 'held';
-  readonly verdict: Verdict | null;
-  readonly consecutiveFailures: number;
+  readonly action: 'held' | 'resumed-by-flag';
 }
 
 export class RollbackController {
-  private readonly routes = new Map<string, RouteState>();
+  private readonly states = new Map<string, RouteState>();
   private readonly pending = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | null = null;
-  private ticking: Promise<TickDecision[]> | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: RollbackControllerOptions) {
-    // Any change of a route's state, decided here or on another replica, starts its evidence afresh.
     this.unsubscribe = options.store.onChange((entry, previous) => {
       if (previous?.state === entry.state) return;
-      const s = this.state(entry.routeId);
-      s.failures = 0;
+      const s = this.states.get(entry.routeId);
+      if (!s) return;
+      s.judge.reset();
+      s.status = s.judge.status;
       s.sawFlagsOff = false;
-      options.windows.clear(entry.routeId);
-      s.lastAdded = options.windows.added(entry.routeId);
     });
   }
 
-  private state(routeId: string): RouteState {
-    let s = this.routes.get(routeId);
-    if (!s) {
-      s = { judgement: null, judgedAt: null, failures: 0, lastAdded: 0, sawFlagsOff: false };
-      this.routes.set(routeId, s);
+  private state(route: RouteJudging): RouteState {
+    let s = this.states.get(route.routeId);
+    if (s !== undefined && s.settings === route.settings) return s;
+    const key = JSON.stringify(route.settings);
+    if (s !== undefined && s.settingsKey === key) {
+      s.settings = route.settings;
+      return s;
     }
+    // New route, or its judge settings changed on a reload: evidence under other thresholds does not carry over.
+    const judge = new SequentialJudge(route.settings);
+    s = { judge, settingsKey: key, settings: route.settings, status: judge.status, observed: s?.observed ?? 0, lastRollback: s?.lastRollback ?? null, sawFlagsOff: s?.sawFlagsOff ?? false };
+    this.states.set(route.routeId, s);
     return s;
   }
 
-  /** Run the loop every `intervalMs` (unref'd: it never keeps the process alive). */
+  /** One pair of `routeId`, seen at `at` (ms). Synchronous; a failure rolls back before returning. */
+  observe(routeId: string, pair: JudgePair, at: number): void {
+    const route = this.options.route(routeId);
+    if (route === undefined) return;
+    const s = this.state(route);
+    s.observed++;
+    // Pairs still in flight when the gate flipped are not evidence about the next attempt.
+    if (this.options.store.isRolledBack(routeId)) return;
+    const status = s.judge.observe(pair, at);
+    if (status === s.status) return;
+    s.status = status;
+    this.options.onStatus?.(routeId, status);
+    if (status === 'fail') this.rollBack(route, s);
+  }
+
+  /** Start the route's evidence afresh (a rollout step: only pairs taken at the new step count). */
+  resetEvidence(routeId: string): void {
+    const s = this.states.get(routeId);
+    if (!s) return;
+    s.judge.reset();
+    s.status = s.judge.status;
+  }
+
+  /** Roll a route back on a decision taken by a rollout plan, with the same actions (no-op when already rolled back). */
+  rollBackOnDecision(routeId: string): void {
+    const route = this.options.route(routeId);
+    if (route === undefined || this.options.store.isRolledBack(routeId)) return;
+    this.rollBack(route, this.state(route));
+  }
+
+  /** Pairs of the route handed to the controller since it started (tests wait on it). */
+  observed(routeId: string): number {
+    return this.states.get(routeId)?.observed ?? 0;
+  }
+
+  private rollBack(route: RouteJudging, s: RouteState): void {
+    const { store, logger, replicaId } = this.options;
+    const decision = s.judge.decision();
+    const at = this.options.now();
+    s.lastRollback = { at, decision };
+    // The store flips this replica's gate synchronously inside rollBack(); Redis follows.
+    const written = store.rollBack(route.routeId, decision.reason, replicaId);
+    logger.error('candidate rolled back', { route: route.routeId, reason: decision.reason, evidence: decision.failed });
+    this.options.onRollback?.(route.routeId);
+    const event: RollbackEvent = Object.freeze({ kind: 'rollback', routeId: route.routeId, at, by: replicaId, reason: decision.reason, decision, flags: route.flags });
+    this.track(written.then(() => this.runActions(event)));
+  }
+
+  /** Check the rolled-back routes' flags every `intervalMs` (unref'd: it never keeps the process alive). */
   start(intervalMs: number): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.tick().catch((err: Error) => this.options.logger.error('rollback controller tick failed', { error: err.message }));
+      this.watchFlags().catch((err: Error) => this.options.logger.error('rollback flag watch failed', { error: err.message }));
     }, intervalMs);
     this.timer.unref();
   }
 
-  /** One analysis step over every route. Serialised: a tick never overlaps the previous one. */
-  tick(): Promise<TickDecision[]> {
-    this.ticking ??= Promise.resolve()
-      .then(() => this.tickNow())
-      .finally(() => {
-        this.ticking = null;
-      });
-    return this.ticking;
-  }
-
-  private async tickNow(): Promise<TickDecision[]> {
-    const { store, windows } = this.options;
-    const now = this.options.now();
-    const decisions: TickDecision[] = [];
-    for (const route of this.options.routes()) {
-      const s = this.state(route.routeId);
-      if (store.isRolledBack(route.routeId)) {
-        decisions.push(await this.watchFlags(route, s));
-        continue;
-      }
-      const added = windows.added(route.routeId);
-      if (added === s.lastAdded) {
-        decisions.push({ routeId: route.routeId, action: 'no-new-pairs', verdict: s.judgement?.verdict ?? null, consecutiveFailures: s.failures });
-        continue;
-      }
-      s.lastAdded = added;
-      const judgement = judge(windows.snapshot(route.routeId, now), route.thresholds);
-      s.judgement = judgement;
-      s.judgedAt = now;
-      this.options.onVerdict?.(route.routeId, judgement.verdict);
-      s.failures = judgement.verdict === 'fail' ? s.failures + 1 : 0;
-      if (s.failures >= route.failuresToRollback) {
-        const failures = s.failures;
-        this.rollBack(route, judgement, failures, now);
-        decisions.push({ routeId: route.routeId, action: 'rolled-back', verdict: judgement.verdict, consecutiveFailures: failures });
-      } else {
-        decisions.push({ routeId: route.routeId, action: 'judged', verdict: judgement.verdict, consecutiveFailures: s.failures });
-      }
-    }
-    return decisions;
-  }
-
-  /** Roll a route back on a decision taken elsewhere (a rollout plan's failing judge), with the same actions. */
-  rollBackOnEvidence(routeId: string, reason: string, evidence: unknown): void {
-    const route = this.options.routes().find((r) => r.routeId === routeId);
-    if (!route || this.options.store.isRolledBack(routeId)) return;
-    this.rollBack(route, null, 0, this.options.now(), reason, evidence);
-  }
-
-  private rollBack(route: RouteJudging, judgement: Judgement | null, failures: number, now: number, why?: string, evidence?: unknown): void {
-    const { store, logger, replicaId } = this.options;
-    const reason = why ?? `${failures} consecutive failing windows: ${judgement?.reasons.join('; ')}`;
-    // The store flips this replica's gate synchronously inside rollBack(); Redis follows.
-    const written = store.rollBack(route.routeId, reason, replicaId);
-    logger.error('candidate rolled back', { route: route.routeId, reason, evidence: judgement?.criteria ?? evidence, description: judgement?.description });
-    this.options.onRollback?.(route.routeId);
-    const event: RollbackEvent = Object.freeze({
-      kind: 'rollback',
-      routeId: route.routeId,
-      at: now,
-      by: replicaId,
-      reason,
-      judgement,
-      consecutiveFailures: failures,
-      flags: route.flags,
-      ...(evidence !== undefined ? { evidence } : {}),
-    });
-    this.track(written.then(() => this.runActions(event)));
-  }
-
   /** While rolled back: a flag seen off and then on again means a release manager re-enabled it. */
-  private async watchFlags(route: RouteJudging, s: RouteState): Promise<TickDecision> {
-    const held: TickDecision = { routeId: route.routeId, action: 'held', verdict: s.judgement?.verdict ?? null, consecutiveFailures: s.failures };
+  async watchFlags(): Promise<WatchDecision[]> {
     const read = this.options.flagEnabled;
-    if (!read || route.flags.length === 0) return held;
-    const states = route.flags.map((f) => read(f));
-    if (states.every((v) => v === false)) {
-      s.sawFlagsOff = true;
-      return held;
+    const out: WatchDecision[] = [];
+    for (const route of this.options.routes()) {
+      if (!this.options.store.isRolledBack(route.routeId)) continue;
+      const s = this.state(route);
+      const states = read && route.flags.length > 0 ? route.flags.map((f) => read(f)) : [];
+      if (states.length > 0 && states.every((v) => v === false)) s.sawFlagsOff = true;
+      else if (s.sawFlagsOff && states.some((v) => v === true)) {
+        const flag = route.flags[states.indexOf(true)];
+        await this.resume(route.routeId, 'unleash', `flag ${flag} turned back on in Unleash after the rollback`);
+        out.push({ routeId: route.routeId, action: 'resumed-by-flag' });
+        continue;
+      }
+      out.push({ routeId: route.routeId, action: 'held' });
     }
-    if (s.sawFlagsOff && states.some((v) => v === true)) {
-      const flag = route.flags[states.indexOf(true)];
-      await this.resume(route.routeId, 'unleash', `flag ${flag} turned back on in Unleash after the rollback`);
-      return { routeId: route.routeId, action: 'resumed-by-flag', verdict: null, consecutiveFailures: 0 };
-    }
-    return held;
+    return out;
   }
 
   /** Clear a rollback (admin or Unleash); candidate traffic resumes on every replica. */
   async resume(routeId: string, by: string, reason: string): Promise<RollbackEntry> {
     const entry = await this.options.store.resume(routeId, reason, by);
     this.options.logger.warn('candidate resumed', { route: routeId, by, reason });
-    const route = this.options.routes().find((r) => r.routeId === routeId);
-    const event: RollbackEvent = Object.freeze({
-      kind: 'resume',
-      routeId,
-      at: entry.at,
-      by,
-      reason,
-      judgement: null,
-      consecutiveFailures: 0,
-      flags: route?.flags ?? [],
-    });
+    const route = this.options.route(routeId);
+    const event: RollbackEvent = Object.freeze({ kind: 'resume', routeId, at: entry.at, by, reason, decision: null, flags: route?.flags ?? [] });
     this.track(this.runActions(event));
     return entry;
   }
@@ -263,18 +243,13 @@ export class RollbackController {
   }
 
   status(): RouteAnalysis[] {
-    const ids = new Set([...this.options.routes().map((r) => r.routeId)]);
-    const k = new Map(this.options.routes().map((r) => [r.routeId, r.failuresToRollback]));
-    return [...ids].map((routeId) => {
-      const s = this.state(routeId);
+    return this.options.routes().map((route) => {
+      const s = this.states.get(route.routeId);
       return {
-        routeId,
-        verdict: s.judgement?.verdict ?? null,
-        judgedAt: s.judgedAt,
-        judgement: s.judgement,
-        consecutiveFailures: s.failures,
-        failuresToRollback: k.get(routeId) ?? 0,
-        rollback: this.options.store.get(routeId) ?? null,
+        routeId: route.routeId,
+        decision: s ? s.judge.decision() : null,
+        lastRollback: s?.lastRollback ?? null,
+        rollback: this.options.store.get(route.routeId) ?? null,
       };
     });
   }
@@ -283,7 +258,6 @@ export class RollbackController {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     this.unsubscribe();
-    await this.ticking?.catch(() => undefined);
     await this.settled();
   }
 }

@@ -3,11 +3,11 @@
  * hook). Bounded by a timeout, run after the gate already flipped, awaited by nobody serving:
  *
  *   {"event":"rollback","route":"ml-predict","at":"2025-08-21T10:00:00.000Z","decided_by":"proxy-a",
- *    "reason":"3 consecutive failing windows: mismatch-rate: …","evidence":{…},
+ *    "reason":"mismatch-rate failed at pair 50093: …","evidence":{"status":"fail","pairs":50093,"failed":{…},"criteria":[…]},
  *    "text":"ml-predict rolled back: mismatch-rate: …"}
  */
 import { request } from 'undici';
-import type { RollbackAction, RollbackEvent } from './rollback-controller.js';
+import { rollbackEvidence, type RollbackAction, type RollbackEvent } from './rollback-controller.js';
 
 export interface RollbackWebhookOptions {
   url: string;
@@ -22,7 +22,7 @@ export function webhookPayload(event: RollbackEvent): Record<string, unknown> {
     at: new Date(event.at).toISOString(),
     decided_by: event.by,
     reason: event.reason,
-    evidence: event.judgement ? { verdict: event.judgement.verdict, criteria: event.judgement.criteria, window: event.judgement.description } : null,
+    evidence: rollbackEvidence(event),
     text: `${event.routeId} ${event.kind === 'rollback' ? 'rolled back' : 'resumed'}: ${event.reason}`,
   };
 }

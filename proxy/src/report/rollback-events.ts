@@ -2,10 +2,10 @@
  * Rollback and resume events in PostgreSQL: who decided, why, and the verdict's evidence, so a
  * rollback at 03:12 can be explained the next morning:
  *
- *   SELECT kind, at, decided_by, reason, evidence->'criteria' FROM proxy_rollback_events WHERE route = 'ml-predict';
+ *   SELECT kind, at, decided_by, reason, evidence->'failed' FROM proxy_rollback_events WHERE route = 'ml-predict';
  */
 import type { PgPool } from '@smp/platform';
-import type { RollbackAction, RollbackEvent } from '../analysis/rollback-controller.js';
+import { rollbackEvidence, type RollbackAction, type RollbackEvent } from '../analysis/rollback-controller.js';
 
 /** One stored event as the admin API shows it. */
 export interface StoredRollbackEvent {
@@ -25,9 +25,7 @@ export function rollbackEventRecorder(pool: PgPool, ready: () => boolean = () =>
     on: ['rollback', 'resume'],
     async run(event: RollbackEvent): Promise<void> {
       if (!ready()) throw new Error('comparison schema not migrated yet (database unavailable at start)');
-      const evidence = event.judgement
-        ? { verdict: event.judgement.verdict, consecutiveFailures: event.consecutiveFailures, reasons: event.judgement.reasons, criteria: event.judgement.criteria, window: event.judgement.description }
-        : null;
+      const evidence = rollbackEvidence(event);
       await pool.query('INSERT INTO proxy_rollback_events (route, kind, at, decided_by, reason, evidence) VALUES ($1, $2, $3, $4, $5, $6)', [
         event.routeId,
         event.kind,

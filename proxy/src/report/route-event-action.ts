@@ -5,7 +5,7 @@
  */
 import type { PgPool } from '@smp/platform';
 import { appendRouteEvent } from '@smp/flags/route-events';
-import type { RollbackAction, RollbackEvent } from '../analysis/rollback-controller.js';
+import { rollbackEvidence, type RollbackAction, type RollbackEvent } from '../analysis/rollback-controller.js';
 
 function actor(by: string): string {
   if (by.startsWith('proxy:') || by.startsWith('cli:')) return by;
@@ -19,12 +19,8 @@ export function routeEventRecorder(pool: PgPool, ready: () => boolean): Rollback
     name: 'record-route-event',
     on: ['rollback', 'resume'],
     async run(event: RollbackEvent): Promise<void> {
-      // A rollback a rollout plan decided is recorded by the plan itself, with the plan's context.
-      if (event.evidence !== undefined) return;
       if (!ready()) throw new Error('route events table not migrated yet (database unavailable)');
-      const evidence = event.judgement
-        ? { verdict: event.judgement.verdict, consecutiveFailures: event.consecutiveFailures, reasons: event.judgement.reasons, criteria: event.judgement.criteria, window: event.judgement.description }
-        : null;
+      const evidence = rollbackEvidence(event);
       await appendRouteEvent(pool, {
         at: event.at,
         route: event.routeId,

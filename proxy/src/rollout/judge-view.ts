@@ -1,72 +1,69 @@
 /**
  * What a rollout plan asks of the judge, per route: its verdict on the pairs taken since the plan
- * last moved, and a way to start that count afresh. The plan depends on this interface only, so
- * the judge behind it can change (today the windowed judge of analysis/judge.ts; the sequential
- * judge replaces it) without touching the plan.
+ * last moved, and a way to start that count afresh. The plan depends on this interface only.
  *
- * Over the windowed judge: `resetEvidence` clears the route's window (PairWindows.clear) and
- * remembers how many pairs had been added; `verdict` judges the window (the pairs of the last
- * JUDGE_WINDOW_MS, all taken at this step since the reset) and counts the pairs added since.
- * Guarantee: that of one windowed judgement (each criterion at JUDGE_CONFIDENCE), not a sequential
- * one: a plan reading the judge every turn looks many times, so its false-pass rate over a step
- * is higher than 1 − JUDGE_CONFIDENCE (the sequential judge removes this).
+ * Over the sequential judge (analysis/sequential-judge.ts, one per route in the rollback
+ * controller): `verdict` is the judge's status and evidence since its last reset (undecided before
+ * its warm-up, pass, or fail), `resetEvidence` resets it at every step. Its false-alarm bound holds
+ * under continuous monitoring, so the plan may read it every turn. A failing judge rolls the route
+ * back at once in the controller; the plan then reads the rollback's decision (`lastRollback`).
  *
- * Split by variant: a pair whose candidate answered with a flag variant (a shadowed model version)
- * is also kept in the window `<route>#<variant>`, judged apart (`variantJudgements`, `GET /status`
- * `variants`), so a new model version has its own verdict before any client sees it.
+ * Split by variant: pairs whose candidate answered with a flag variant (a shadowed model version)
+ * also go to a sequential judge of their own per `<route>#<variant>` (`VariantJudges`, shown on
+ * `GET /status` as `variants`), so a new model version has its own verdict before any client sees it.
  */
 import type { JudgeReading } from '@smp/flags/rollout-state';
-import { judge, type JudgeThresholds } from '../analysis/judge.js';
-import type { PairWindows } from '../analysis/pair-window.js';
+import type { JudgePair } from '../analysis/judge-evidence.js';
+import type { JudgeSettings } from '../analysis/judge-settings.js';
+import type { RollbackController } from '../analysis/rollback-controller.js';
+import { SequentialJudge } from '../analysis/sequential-judge.js';
+import type { RollbackStore } from '../state/rollback-store.js';
 
 export interface JudgeView {
   verdict(routeId: string): JudgeReading;
   resetEvidence(routeId: string): void;
 }
 
-export interface WindowJudgeViewOptions {
-  windows: PairWindows;
-  /** The route's thresholds (route table + JUDGE_* defaults); undefined for a route without a candidate. */
-  thresholds: (routeId: string) => JudgeThresholds | undefined;
-  now: () => number;
-}
-
-export function windowJudgeView(options: WindowJudgeViewOptions): JudgeView {
-  const baseline = new Map<string, number>();
+export function sequentialJudgeView(options: { controller: RollbackController; store: RollbackStore }): JudgeView {
   return {
     verdict(routeId) {
-      const thresholds = options.thresholds(routeId);
-      const pairs = options.windows.added(routeId) - (baseline.get(routeId) ?? 0);
-      if (thresholds === undefined) return { state: 'undecided', pairs, evidence: { reason: 'the route has no candidate to judge' } };
-      const j = judge(options.windows.snapshot(routeId, options.now()), thresholds);
-      return {
-        state: j.verdict === 'inconclusive' ? 'undecided' : j.verdict,
-        pairs,
-        evidence: { judge: 'window', verdict: j.verdict, windowPairs: j.pairs, reasons: j.reasons, criteria: j.criteria, window: j.description },
-      };
+      const a = options.controller.status().find((s) => s.routeId === routeId);
+      if (options.store.isRolledBack(routeId) && a?.lastRollback) {
+        const d = a.lastRollback.decision;
+        return { state: 'fail', pairs: d.pairs, evidence: d };
+      }
+      if (!a?.decision) return { state: 'undecided', pairs: 0, evidence: null };
+      return { state: a.decision.status, pairs: a.decision.pairs, evidence: a.decision };
     },
-    resetEvidence(routeId) {
-      options.windows.clear(routeId);
-      baseline.set(routeId, options.windows.added(routeId));
-    },
+    resetEvidence: (routeId) => options.controller.resetEvidence(routeId),
   };
 }
 
-/** The judge window of one route's variant. */
-export function variantWindow(routeId: string, variant: string): string {
-  return `${routeId}#${variant}`;
-}
+/** A sequential judge per route variant (never rolls back: the route's own judge does). */
+export class VariantJudges {
+  private readonly judges = new Map<string, SequentialJudge>();
 
-/** Each route variant's verdict on its own pairs: `{ "ml-predict#v3": { verdict, pairs, reasons } }`. */
-export function variantJudgements(options: WindowJudgeViewOptions): Record<string, { verdict: string; pairs: number; reasons: readonly string[] }> {
-  const out: Record<string, { verdict: string; pairs: number; reasons: readonly string[] }> = {};
-  for (const key of options.windows.routeIds()) {
-    const hash = key.indexOf('#');
-    if (hash < 0) continue;
-    const thresholds = options.thresholds(key.slice(0, hash));
-    if (thresholds === undefined) continue;
-    const j = judge(options.windows.snapshot(key, options.now()), thresholds);
-    out[key] = { verdict: j.verdict, pairs: j.pairs, reasons: j.reasons };
+  constructor(private readonly settings: (routeId: string) => JudgeSettings | undefined) {}
+
+  observe(routeId: string, variant: string, pair: JudgePair, at: number): void {
+    const key = `${routeId}#${variant}`;
+    let judge = this.judges.get(key);
+    if (judge === undefined) {
+      const settings = this.settings(routeId);
+      if (settings === undefined) return;
+      judge = new SequentialJudge(settings);
+      this.judges.set(key, judge);
+    }
+    judge.observe(pair, at);
   }
-  return out;
+
+  /** `{ "ml-predict#v3": { status, pairs, reason } }` */
+  status(): Record<string, { status: string; pairs: number; reason: string }> {
+    const out: Record<string, { status: string; pairs: number; reason: string }> = {};
+    for (const [key, judge] of this.judges) {
+      const d = judge.decision();
+      out[key] = { status: d.status, pairs: d.pairs, reason: d.reason };
+    }
+    return out;
+  }
 }

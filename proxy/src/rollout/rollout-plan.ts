@@ -8,7 +8,7 @@
  *   steps 5,25,100, shadowFirst, minPairs 200, hold 10m:
  *   pending ─► shadow (live 0, shadow 100) ─ pass on ≥ 200 pairs, ≥ 10m ─► live 5 ─ … ─► live 100 ─ pass ─► completed
  *   undecided (or pass on too few pairs, or too early): the step holds
- *   fail at any step: the existing rollback (flags off) and the plan ends 'rolled-back'
+ *   fail at any step (or the route rolled back by its judge): the existing rollback, the plan ends rolled-back
  *
  * A step advances only on evidence taken *at that step*: every move resets the judge's evidence.
  * The state, its description and pause/resume/abort (the CLI needs them too) live in
@@ -57,21 +57,16 @@ export function advancePlan(state: PlanState, input: PlanInput): PlanTransition 
   if (!isRunning(state)) return { state, effects: [] };
   // A new plan on a rolled-back route starts it again (the driver resumes the route with the first step).
   if (state.phase === 'pending') return state.paused ? { state, effects: [] } : moveOn(state, now, `plan started by ${state.startedBy}`, null);
-  if (input.rolledBack) {
-    const why = 'the route was rolled back outside the plan (judge loop, another replica or an operator)';
-    return {
-      state: { ...state, phase: 'aborted', next: 'nothing: the plan ended', nextAt: null, endReason: why, reading, readAt: now },
-      effects: [{ kind: 'event', event: 'rollout-abort', summary: `plan ended at ${label(state)}: ${why}`, detail: null }],
-    };
-  }
   const read: PlanState = { ...state, reading, readAt: now };
-  if (reading.state === 'fail') {
-    const reason = `judge failed at ${label(state)} on ${reading.pairs} pairs`;
+  if (input.rolledBack || reading.state === 'fail') {
+    // The judge failed: the rollback controller has usually rolled the route back already (the
+    // sequential judge acts on the failing pair); otherwise the plan asks for the same rollback.
+    const why = reading.state === 'fail' ? `the judge failed at ${label(state)} on ${reading.pairs} pairs` : `the route was rolled back at ${label(state)} (its judge failed on a replica)`;
     return {
-      state: { ...read, phase: 'rolled-back', next: 'nothing: the plan ended', nextAt: null, endReason: reason },
+      state: { ...read, phase: 'rolled-back', next: 'nothing: the plan ended', nextAt: null, endReason: why },
       effects: [
-        { kind: 'rollback', reason, evidence: reading.evidence },
-        { kind: 'event', event: 'rollback', summary: `${reason}; candidate rolled back, flags off, plan ended`, detail: reading.evidence },
+        ...(input.rolledBack ? [] : [{ kind: 'rollback' as const, reason: why, evidence: reading.evidence }]),
+        { kind: 'event', event: 'rollout-abort', summary: `plan ended: ${why}; candidate rolled back, flags off`, detail: reading.state === 'fail' ? reading.evidence : null },
       ],
     };
   }

@@ -3,7 +3,7 @@
  *
  *   plans   PostgreSQL (DATABASE_URL: proxy_rollout_plans, shared with the flags CLI), else in-process
  *   lease   Redis (REDIS_URL: SET NX PX + fencing token), else in-process (one replica)
- *   judge   the windowed judge's view (judge-view.ts)
+ *   judge     the sequential judge's view (judge-view.ts)
  *   flags   the Unleash Admin API (UNLEASH_ADMIN_TOKEN); without it plans cannot move (logged)
  *   audit   proxy_route_events
  */
@@ -83,7 +83,7 @@ export async function createRollout(config: Config, deps: RolloutDeps): Promise<
   const lease = await leaseFor(config, deps);
   const actions: RolloutActions = {
     setFlags: unleashFlags(config, deps),
-    rollBack: async (routeId, reason, evidence) => deps.controller.rollBackOnEvidence(routeId, reason, evidence),
+    rollBack: async (routeId) => deps.controller.rollBackOnDecision(routeId),
     resume: async (routeId, by, reason) => {
       await deps.controller.resume(routeId, by, reason);
     },

@@ -7,7 +7,7 @@
  *   { "id": "ml-predict", …,
  *     "shadow":  { "allowWithIdempotencyKey": false, "calibrationRate": 0.01 },
  *     "compare": { "ignore": ["model_info.loaded_from"], "tolerance": [{ "path": "confidence", "absolute": 1e-4 }] },
- *     "judge":   { "maxMismatchRate": 0.02, "failuresToRollback": 5 },
+ *     "judge":   { "maxMismatchRate": 0.02, "falseAlarmLevel": 1e-6 },
  *     "rollout": { "steps": [5, 25, 50, 100], "shadowFirst": true, "minPairs": 200, "hold": "10m" } }
  *
  * The judge's values here override defaults that come from the environment (JUDGE_*), merged by
@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { rolloutSchema, specFromConfig, type RolloutSpec } from '@smp/flags/rollout-spec';
 import { compileCompareRules, type CompareRuleConfig, type CompareRules } from '../compare/compare-rules.js';
-import type { JudgeThresholds } from '../analysis/judge.js';
+import { judgeSettingsSchema, withOverrides, type JudgeSettings } from '../analysis/judge-settings.js';
 
 const nonNegative = z.number().finite().min(0);
 const pathList = z.array(z.string().min(1)).max(200);
@@ -51,21 +51,8 @@ export const compareSchema = z
   .strict()
   .default({});
 
-export const judgeSchema = z
-  .object({
-    minPairs: z.number().int().min(1).optional(),
-    confidence: z.number().gt(0.5).lt(1).optional(),
-    maxMismatchRate: z.number().min(0).max(1).optional(),
-    maxErrorRateIncrease: z.number().min(0).max(1).optional(),
-    latencyTest: z.enum(['wilcoxon', 'bootstrap-p95']).optional(),
-    maxLatencyRatio: z.number().gt(0).optional(),
-    latencyAlpha: z.number().gt(0).lt(0.5).optional(),
-    bootstrapIterations: z.number().int().min(50).max(10_000).optional(),
-    seed: z.number().int().optional(),
-    failuresToRollback: z.number().int().min(1).max(1000).optional(),
-  })
-  .strict()
-  .default({});
+/** The sequential judge's settings (analysis/judge-settings.ts), every field optional. */
+export const judgeSchema = judgeSettingsSchema.default({});
 
 /** What the shadow tap reads of a route. */
 export type ShadowSettings = Readonly<z.output<typeof shadowSchema>>;
@@ -79,21 +66,15 @@ export interface CompareSettings {
 /** The route's overrides of the judge's defaults. */
 export type JudgeOverrides = Readonly<z.output<typeof judgeSchema>>;
 
-/** Defaults from the environment (every route starts from these). */
-export interface JudgeDefaults {
-  readonly thresholds: JudgeThresholds;
-  readonly failuresToRollback: number;
-}
 
 /** Compile a route's validated `compare` object; throws (a bad path pattern) with the reason. */
 export function compileCompareSettings(routeId: string, config: z.output<typeof compareSchema>): CompareSettings {
   return Object.freeze({ rules: compileCompareRules(routeId, config), config: Object.freeze(config) });
 }
 
-/** A route's judge settings: the environment's defaults, then the route's overrides. */
-export function judgeSettings(overrides: JudgeOverrides, defaults: JudgeDefaults): JudgeDefaults {
-  const { failuresToRollback, ...thresholds } = overrides;
-  return { thresholds: { ...defaults.thresholds, ...thresholds }, failuresToRollback: failuresToRollback ?? defaults.failuresToRollback };
+/** A route's judge settings: the environment's defaults (JUDGE_*), then the route's overrides. */
+export function judgeSettings(overrides: JudgeOverrides, defaults: JudgeSettings): JudgeSettings {
+  return withOverrides(defaults, overrides);
 }
 
 /** A route's declared rollout plan (`rollout`), compiled; the proxy's leader starts it once. */

@@ -7,7 +7,7 @@
  * and, for a calibration sample (legacy asked twice), the paths that differ between the two
  * answers with no rules applied: `noiseDiffs(first, second)` (null when not comparable).
  */
-import type { PairSample } from '../analysis/judge.js';
+import type { JudgePair } from '../analysis/judge-evidence.js';
 import { compareExchange, type ComparisonResult, type Observation } from '../compare/comparator.js';
 import type { CompareRules } from '../compare/compare-rules.js';
 import { diffJson, type Diff } from '../compare/json-diff.js';
@@ -27,7 +27,7 @@ export interface Pair {
 
 export interface PairResult {
   readonly comparison: ComparisonResult;
-  readonly sample: PairSample;
+  readonly sample: JudgePair;
   readonly record: ComparisonRecord;
 }
 
@@ -58,6 +58,7 @@ export function pairResult(pair: Pair, sampleBodyBytes: number): PairResult {
       candidateLatencyMs: candidate.status === null ? null : candidate.latencyMs,
       legacyError: isError(legacy),
       candidateError: isError(candidate),
+      id: facts.requestId,
     },
     record: {
       routeId: pair.routeId,

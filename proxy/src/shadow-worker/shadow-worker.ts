@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createPgPool, openTracing } from '@smp/platform';
 import { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { BatchScheduler, type FromWorker, type FromWorkerBatch, type ToWorkerBatch, type WorkerInit } from '../shadow/worker-protocol.js';
+import { EventLoopLag } from './event-loop-lag.js';
 import { MirrorClient } from './mirror-client.js';
 import { forwardingLogger, ShadowWorkerCore } from './worker-core.js';
 
@@ -76,15 +77,18 @@ depthReport.unref();
 
 // The thread's own tracer provider: spans made here cannot reach the serving thread's.
 const tracing = openTracing({ endpoint: init.tracing?.endpoint, service: init.tracing?.service ?? 'proxy' });
+const lag = new EventLoopLag();
 const core: ShadowWorkerCore = new ShadowWorkerCore({
   mirror: new MirrorClient(init.mirror, tracing.tracer),
   recorder,
   sampleBodyBytes: init.sampleBodyBytes,
   latencyWarmupPairs: init.latencyWarmupPairs,
+  lag,
   emit,
   onClosed: () =>
     void (async () => {
       clearInterval(depthReport);
+      lag.close();
       batches.cancel();
       await pool?.end().catch(() => undefined);
       await tracing.close();

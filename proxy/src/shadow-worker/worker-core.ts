@@ -56,6 +56,11 @@ export interface ShadowWorkerCoreOptions {
    * connections), so the candidate's side, timed here, would read slow for reasons of our own.
    */
   latencyWarmupPairs?: number;
+  /**
+   * This thread's stalls (event-loop-lag.ts): a pair whose answers were timed through one reaches
+   * the judge without latencies, like a warm-up pair.
+   */
+  lag?: { laggedWithin(windowMs: number): boolean };
 }
 
 const copy = (b: Buffer): Buffer => (b.length === 0 ? b : Buffer.from(b));
@@ -221,8 +226,9 @@ export class ShadowWorkerCore {
       );
       this.options.recorder?.enqueue(record);
       let judged = sample;
-      if (this.warmupLeft > 0) {
-        this.warmupLeft--;
+      const timedThroughStall = this.options.lag?.laggedWithin(Math.max(serving.latencyMs, mirrored.latencyMs)) ?? false;
+      if (this.warmupLeft > 0 || timedThroughStall) {
+        if (this.warmupLeft > 0) this.warmupLeft--;
         judged = { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
       }
       p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at, variant: facts.variant };

@@ -30,19 +30,21 @@ export const shadowEnv = {
   SHADOW_BODY_CAP_BYTES: int(262_144, 0, 67_108_864),
   /** Bytes of each body stored with a mismatching pair. */
   SHADOW_SAMPLE_BODY_BYTES: int(4_096, 0, 1_048_576),
-  /** The judge runs every JUDGE_INTERVAL_MS over the pairs of the last JUDGE_WINDOW_MS. */
-  JUDGE_INTERVAL_MS: int(30_000, 10, 86_400_000),
-  JUDGE_WINDOW_MS: int(30_000, 10, 86_400_000),
-  /** Pairs kept per route window (the most recent). */
-  JUDGE_MAX_PAIRS: int(5_000, 10, 1_000_000),
-  JUDGE_MIN_PAIRS: int(50, 1, 1_000_000),
-  JUDGE_FAILURES_TO_ROLLBACK: int(3, 1, 1_000),
-  JUDGE_CONFIDENCE: num(0.95, 0.5, 0.9999),
-  JUDGE_MAX_MISMATCH_RATE: num(0.01, 0, 1),
-  JUDGE_MAX_ERROR_RATE_INCREASE: num(0.01, 0, 1),
-  JUDGE_LATENCY_TEST: z.enum(['wilcoxon', 'bootstrap-p95']).default('wilcoxon'),
-  JUDGE_MAX_LATENCY_RATIO: num(1.5, 0.01, 1_000),
-  JUDGE_LATENCY_ALPHA: num(0.01, 0.0001, 0.49),
+  /**
+   * Defaults of the sequential judge (analysis/judge-settings.ts; a route's `judge` object
+   * overrides them): it decides on every pair, so there is no interval, window or k.
+   */
+  JUDGE_MAX_MISMATCH_RATE: num(0.01, 0.000001, 0.5),
+  JUDGE_MAX_ERROR_RATE_INCREASE: num(0.01, 0.000001, 0.5),
+  JUDGE_MAX_LATENCY_RATIO: num(1.5, 1.000001, 100),
+  /** A slow pair must also be this many ms slower (the two sides are timed on different threads). */
+  JUDGE_MIN_LATENCY_DIFFERENCE_MS: num(5, 0, 60_000),
+  JUDGE_TAIL_LATENCY_RATIO: num(10, 1.000001, 1_000),
+  /** α: average run length to a false rollback ≥ 1/α observations per criterion while in control. */
+  JUDGE_FALSE_ALARM_LEVEL: num(1e-5, 1e-12, 0.01),
+  JUDGE_WARMUP_PAIRS: int(100, 0, 1_000_000),
+  /** How often a rolled-back route's flags are read for a manual re-enable in Unleash. */
+  ROLLBACK_FLAG_WATCH_MS: int(1_000, 10, 3_600_000),
   /** Full re-read of the shared rollback state (heals missed pub/sub messages). */
   ROLLBACK_RESYNC_MS: int(1_000, 50, 3_600_000),
   ROLLBACK_WEBHOOK_URL: optional(httpUrl()),

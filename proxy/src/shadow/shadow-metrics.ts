@@ -8,7 +8,7 @@
  *   proxy_comparisons_total{route,outcome,reason}    compared pairs
  *   proxy_comparison_records_dropped_total{reason}   records not written (queue-full, db-error, …)
  *   proxy_comparison_records_written_total
- *   proxy_judge_verdicts_total{route,verdict}
+ *   proxy_judge_decisions_total{route,status}        changes of a route's judge status (undecided, pass, fail)
  *   proxy_rollbacks_total{route}
  *   proxy_route_rolled_back{route}                   1 while the route's candidate is out of traffic
  */
@@ -35,7 +35,7 @@ export class ShadowMetrics {
   private readonly failures: prom.Counter<'operation'>;
   readonly dropped: prom.Counter<'reason'>;
   readonly written: prom.Counter;
-  readonly verdicts: prom.Counter<'route' | 'verdict'>;
+  readonly decisions: prom.Counter<'route' | 'status'>;
   readonly rollbacks: prom.Counter<'route'>;
   readonly rolledBack: prom.Gauge<'route'>;
 
@@ -58,7 +58,7 @@ export class ShadowMetrics {
     this.failures = new prom.Counter({ name: 'proxy_shadow_internal_errors_total', help: 'Internal failures of the shadow pipeline by operation', labelNames: ['operation'], registers });
     this.dropped = new prom.Counter({ name: 'proxy_comparison_records_dropped_total', help: 'Comparison records not written, by reason', labelNames: ['reason'], registers });
     this.written = new prom.Counter({ name: 'proxy_comparison_records_written_total', help: 'Comparison records written to PostgreSQL', registers });
-    this.verdicts = new prom.Counter({ name: 'proxy_judge_verdicts_total', help: 'Judge verdicts by route and verdict', labelNames: ['route', 'verdict'], registers });
+    this.decisions = new prom.Counter({ name: 'proxy_judge_decisions_total', help: 'Changes of the sequential judge status by route and status (undecided, pass, fail)', labelNames: ['route', 'status'], registers });
     this.rollbacks = new prom.Counter({ name: 'proxy_rollbacks_total', help: 'Automatic rollbacks decided by this replica, by route', labelNames: ['route'], registers });
     this.rolledBack = new prom.Gauge({ name: 'proxy_route_rolled_back', help: '1 while the route is rolled back (candidate out of traffic)', labelNames: ['route'], registers });
     new prom.Gauge({

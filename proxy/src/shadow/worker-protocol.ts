@@ -15,7 +15,7 @@
  * whole backing store (a socket read's slab, 64 KiB) for a body of a few hundred bytes.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { PairSample } from '../analysis/judge.js';
+import type { JudgePair } from '../analysis/judge-evidence.js';
 import type { CompareRuleConfig } from '../compare/compare-rules.js';
 import type { Outcome, NotComparedReason } from '../compare/comparator.js';
 import type { Diff } from '../compare/json-diff.js';
@@ -99,7 +99,7 @@ export type ToWorker =
 export interface WireComparison {
   outcome: Outcome;
   reason: NotComparedReason | null;
-  sample: PairSample | null;
+  sample: JudgePair | null;
   at: number;
   /** The flag variant the candidate answered with (null: none): the judge also keeps a window per variant. */
   variant: string | null;

@@ -11,13 +11,15 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { seededRandom } from '../../src/analysis/statistics.js';
+import { seededRandom } from '../../src/analysis/seeded-random.js';
 
 export interface TwinOptions {
   /** Delay before answering (ms). */
   delayMs?: number;
   /** Share of labels flipped (seeded, so runs are reproducible). */
   flipRate?: number;
+  /** Flip only after this many requests (a candidate that turns bad after a healthy period). */
+  flipAfter?: number;
   behaviour?: 'normal' | 'fail-500' | 'hang';
   seed?: number;
   /** Model versions chosen by `X-Migrate-Variant-Payload: {"model_version":"3"}` (default version 2), each with its own flip rate. */
@@ -34,6 +36,9 @@ export interface MlTwin {
   variants: Record<string, number>;
   shadowSeen: number;
   writes: number;
+  /** Date.now() of the latest request, and of the first answer with a flipped label (null: none yet). */
+  lastSeenAt: number;
+  firstFlipAt: number | null;
   close(): Promise<void>;
 }
 
@@ -45,12 +50,13 @@ export function labelFor(features: Record<string, number>): number {
 export async function startMlTwin(name: string, options: TwinOptions = {}): Promise<MlTwin> {
   const sockets = new Set<Duplex>();
   const random = seededRandom(options.seed ?? 11);
-  const twin: MlTwin = { name, url: '', options, seen: 0, variants: {}, shadowSeen: 0, writes: 0, close: async () => undefined };
+  const twin: MlTwin = { name, url: '', options, seen: 0, variants: {}, shadowSeen: 0, writes: 0, lastSeenAt: 0, firstFlipAt: null, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       twin.seen++;
+      twin.lastSeenAt = Date.now();
       if (req.headers['x-shadow-request'] === '1') twin.shadowSeen++;
       const variant = req.headers['x-migrate-variant'];
       if (typeof variant === 'string') twin.variants[variant] = (twin.variants[variant] ?? 0) + 1;
@@ -80,7 +86,10 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
         const version = modelVersion(req.headers['x-migrate-variant-payload']);
         const flipRate = o.versions?.[version]?.flipRate ?? o.flipRate;
         let label = labelFor(features);
-        if (flipRate && random() < flipRate) label = 1 - label;
+        if (flipRate && twin.seen > (o.flipAfter ?? 0) && random() < flipRate) {
+          label = 1 - label;
+          twin.firstFlipAt ??= Date.now();
+        }
         const confidence = 0.5 + ((features.Torque_Nm ?? 0) % 50) / 100;
         res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': name });
         res.end(

@@ -12,7 +12,7 @@
 import { silentLogger, type PgPool } from '@smp/platform';
 import { compareExchange, type Observation } from '../../src/compare/comparator.js';
 import { compileCompareRules } from '../../src/compare/compare-rules.js';
-import { seededRandom } from '../../src/analysis/statistics.js';
+import { seededRandom } from '../../src/analysis/seeded-random.js';
 import { ComparisonRecorder, type ComparisonRecord } from '../../src/report/comparison-recorder.js';
 import { RouteEventWriter } from '../../src/report/route-events.js';
 

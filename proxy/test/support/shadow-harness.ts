@@ -4,10 +4,11 @@
  *
  *   const h = await startShadowHarness({ candidate: { delayMs: 9 }, flags: { live: 0, shadow: 100 } });
  *   await h.predict(200);                    // 200 client requests, 8 at a time
- *   await h.pairs(200);                      // until the 200 pairs reached the judge's window
- *   await h.tick();                          // one judge step over this batch, then the clock moves a window on
+ *   await h.pairs(200);                      // until the 200 pairs reached the judge
+ *   await h.watch();                         // one flag-watch step (a rolled-back route's Unleash flags)
  *   await h.close();
  */
+import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { eventually, http, type HttpResult } from '@smp/platform/testkit';
 import { MemoryRepository, parseConfig, start, type RunningProxy } from '../../src/index.js';
 import { Worker } from 'node:worker_threads';
 import { createExperiment, type Experiment, type ExperimentParts } from '../../src/experiment.js';
-import type { TickDecision } from '../../src/analysis/rollback-controller.js';
+import type { WatchDecision } from '../../src/analysis/rollback-controller.js';
 import { features } from './flag-features.js';
 import { featuresFor, startMlTwin, type MlTwin, type TwinOptions } from './ml-twin.js';
 
@@ -50,7 +51,7 @@ export interface ShadowHarnessOptions {
   /** Share these instead of starting new twins (replica tests). */
   twins?: { legacy: MlTwin; candidate: MlTwin };
   replicaId?: string;
-  /** Drive the judge by hand (default true). */
+  /** Drive the flag watch by hand (default true). */
   manualTicks?: boolean;
   /** Wait before a dead shadow worker is restarted (default 1 s). */
   workerRestartMs?: number;
@@ -74,10 +75,12 @@ export interface ShadowHarness {
   setFlags(live: number, shadow: number, enabled?: boolean): void;
   /** `n` client requests, `concurrency` at a time; resolves to every response's status, served-by and latency. */
   predict(n: number, concurrency?: number, offset?: number): Promise<Array<{ status: number; servedBy: string; ms: number }>>;
-  /** Wait until the route's window has received `total` pairs since start. */
+  /** Requests in batches of 50 until the route is rolled back (at most `max`); every client's result. */
+  predictUntilRolledBack(max: number): Promise<Array<{ status: number; servedBy: string; ms: number }>>;
+  /** Wait until the route's judge has received `total` pairs since start. */
   pairs(total: number, timeoutMs?: number): Promise<void>;
-  /** Advance the fake clock by one judge window and run one controller tick. */
-  tick(): Promise<TickDecision>;
+  /** One flag-watch step for the route: `held` or `resumed-by-flag` while rolled back, null otherwise. */
+  watch(): Promise<WatchDecision['action'] | null>;
   adminGet(pathAndQuery: string): Promise<HttpResult>;
   adminPost(pathAndQuery: string, body?: object): Promise<HttpResult>;
   close(): Promise<void>;
@@ -102,7 +105,6 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
   await writeFile(routesFile, JSON.stringify(options.routes ?? shadowRoutes()));
   const flags = options.flags ?? { live: 0, shadow: 100 };
   const repo = new MemoryRepository(flagDoc(flags.live, flags.shadow));
-  const windowMs = 1_000;
   const config = parseConfig({
     LOG_LEVEL: 'error',
     LEGACY_URL: legacy.url,
@@ -112,10 +114,6 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
     PROXY_ROUTES_WATCH: 'false',
     ADMIN_TOKEN: SHADOW_ADMIN_TOKEN,
     BREAKER_FAILURE_THRESHOLD: '100000',
-    JUDGE_WINDOW_MS: String(windowMs),
-    JUDGE_INTERVAL_MS: String(windowMs),
-    JUDGE_MIN_PAIRS: '30',
-    JUDGE_FAILURES_TO_ROLLBACK: '3',
     SHADOW_TIMEOUT_MS: '1000',
     RECORDER_FLUSH_MS: '50',
     ...(options.unleash
@@ -173,20 +171,28 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
       await Promise.all(Array.from({ length: concurrency }, worker));
       return results;
     },
+    async predictUntilRolledBack(max) {
+      const results = [];
+      const batch = 50;
+      for (let sent = 0; sent < max && !sub.store.isRolledBack(ROUTE); sent += batch) {
+        const before = sub.controller.observed(ROUTE);
+        results.push(...(await harness.predict(batch, 8, sent)));
+        // The batch's pairs come back from the worker before deciding whether to send more.
+        await eventually(() => assert.ok(sub.store.isRolledBack(ROUTE) || sub.controller.observed(ROUTE) >= before + batch, 'pairs reach the judge'), 5_000, 5);
+      }
+      return results;
+    },
     async pairs(total, timeoutMs = 10_000) {
       await eventually(() => {
-        const got = sub.windows.added(ROUTE);
-        if (got < total) throw new Error(`${got} of ${total} pairs reached the judge`);
+        const got = sub.controller.observed(ROUTE);
+        const rolledBack = sub.controller.status().find((s) => s.routeId === ROUTE)?.lastRollback;
+        if (got < total) throw new Error(`${got} of ${total} pairs reached the judge${rolledBack ? ` (rolled back: ${rolledBack.decision.reason})` : ''}`);
       }, timeoutMs);
     },
-    async tick() {
-      // Pairs of this batch were stamped `clock.now`; judge just after it, then move to the next window.
-      clock.now += 1;
-      const decisions = await sub.controller.tick();
-      clock.now += windowMs - 1;
-      const mine = decisions.find((d) => d.routeId === ROUTE);
-      if (!mine) throw new Error('no decision for the route');
-      return mine;
+    async watch() {
+      clock.now += 1_000;
+      const decisions = await sub.controller.watchFlags();
+      return decisions.find((d) => d.routeId === ROUTE)?.action ?? null;
     },
     adminGet: (p) => http(`${proxy.adminUrl}${p}`, { headers: admin }),
     adminPost: (p, body) => http(`${proxy.adminUrl}${p}`, { method: 'POST', headers: admin, body: body ?? {} }),
