@@ -150,8 +150,11 @@ function workerEvents(parts: { metrics: ShadowMetrics; judging: { controller: Ro
         if (e.comparison === null) return;
         metrics.comparison(e.route, e.comparison);
         if (e.comparison.sample !== null) {
-          judging.controller?.observe(e.route, e.comparison.sample, e.comparison.at);
-          if (e.comparison.variant !== null) judging.variants?.observe(e.route, e.comparison.variant, e.comparison.sample, e.comparison.at);
+          const { variant, mode, sample, at } = e.comparison;
+          // A shadow-flag variant reached the mirror only: no client gets it, so it is judged apart
+          // and never rolls the route back; everything clients can get goes to the route's judge.
+          if (variant === null || mode === 'live') judging.controller?.observe(e.route, sample, at);
+          if (variant !== null) judging.variants?.observe(e.route, variant, sample, at);
         }
         return;
       case 'noise':

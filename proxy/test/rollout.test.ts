@@ -31,7 +31,8 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     stackDir = await mkdtemp(path.join(tmpdir(), 'rollout-cli-'));
     cliEnv = { UNLEASH_URL: unleash.url, UNLEASH_ADMIN_TOKEN: unleash.adminToken, DATABASE_URL: db.url, STACK_DIR: stackDir };
     h = await startShadowHarness({
-      routes: shadowRoutes({ judge: JUDGE }),
+      // The variant test's v3 answers its own model_version: a label flip, not the version, is what it measures.
+      routes: shadowRoutes({ judge: JUDGE, compare: { ignore: ['model_info.model_version'] } }),
       unleash: { apiUrl: unleash.apiUrl, clientToken: unleash.clientToken, adminToken: unleash.adminToken },
       clockStart: Date.now(),
       env: { DATABASE_URL: db.url, SHADOW_LATENCY_WARMUP_PAIRS: '0' },
@@ -56,12 +57,19 @@ describe('rollout plans: a real Unleash server, PostgreSQL, an in-process proxy,
     try {
       await eventually(() => assert.equal(h.proxy.core.flags.percent(SHADOW), 100), 10_000, 50);
       const res = await h.predict(80);
-      await h.pairs(80);
       assert.ok(res.every((r) => r.status === 200 && r.servedBy === 'legacy'), 'clients are served by legacy');
       assert.deepEqual(h.legacy.variants, {}, 'legacy never sees the variant');
-      assert.equal(h.candidate.variants.v3, 80, 'every mirror carries X-Migrate-Variant: v3');
-      const status = await h.adminGet('/status');
-      assert.equal(status.json.variants['ml-predict#v3'].pairs, 80, 'the variant has a judge of its own');
+      await eventually(() => assert.equal(h.candidate.variants.v3, 80, 'every mirror carries X-Migrate-Variant: v3'), 5_000, 50);
+      // 30% flipped labels fail v3's own judge (it stops at the failing pair, keeping the evidence);
+      // the route is not rolled back: no client gets v3.
+      const v3 = await eventually(async () => {
+        const s = (await h.adminGet('/status')).json.variants['ml-predict#v3'] as { status: string; pairs: number; reason: string } | undefined;
+        assert.equal(s?.status, 'fail', JSON.stringify(s));
+        return s!;
+      }, 10_000, 100);
+      assert.match(v3.reason, /mismatch-rate/);
+      assert.equal(h.sub.store.isRolledBack(ROUTE), false);
+      assert.equal(h.sub.controller.observed(ROUTE), 0, "the route's judge saw none of the variant's pairs");
       const models = await eventually(async () => {
         const summary = await h.adminGet(`/comparisons/summary?route=${ROUTE}&since=1h`);
         const m = summary.json.routes[0]?.models as Array<{ variant: string | null; legacyVersion: string; candidateVersion: string; pairs: number; labelAgreement: number }>;

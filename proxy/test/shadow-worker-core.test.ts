@@ -112,7 +112,7 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
       route: 'ml-predict',
       side: 'candidate',
       mirror: 'answered',
-      comparison: { outcome: 'match', reason: null, at: 42, variant: null, sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
+      comparison: { outcome: 'match', reason: null, at: 42, variant: null, mode: 'shadow', sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
     });
     assert.equal(t.recorder.records.length, 1);
     assert.equal(t.recorder.records[0].legacy.latencyMs, 3, 'shadow mode: the serving answer is legacy');

@@ -101,8 +101,10 @@ export interface WireComparison {
   reason: NotComparedReason | null;
   sample: JudgePair | null;
   at: number;
-  /** The flag variant the candidate answered with (null: none): the judge also keeps a window per variant. */
+  /** The flag variant the candidate answered with (null: none): judged apart per variant. */
   variant: string | null;
+  /** `shadow`: legacy served the client (a variant then went to the mirror only); `live`: the candidate served. */
+  mode: 'shadow' | 'live';
 }
 
 export type FromWorker =
