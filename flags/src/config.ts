@@ -12,6 +12,8 @@ const schema = z.object({
   UNLEASH_ENVIRONMENT: z.string().trim().min(1).default('development'),
   /** Where `npm start` keeps its state, including the local Unleash credentials. */
   STACK_DIR: z.string().default('.stack'),
+  /** The proxy's PostgreSQL: rollout plans and the route history (default: the stack's database.json). */
+  DATABASE_URL: optional(z.string().trim().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')),
 });
 
 export type FlagsCliConfig = Readonly<z.output<typeof schema>>;

@@ -7,6 +7,7 @@
  *   shadow <route> <percent>           that share of requests is mirrored to it and compared (flag on)
  *   off <route>                        roll back by hand: live and shadow flags off (percentages kept)
  *   variant <route> <name>[@<pct>]=<json>…   variants on the live flag; `variant <route> --clear`
+ *   rollout/pause/resume/abort/history  rollout plans and the audit trail (rollout-commands.ts)
  *   ensure                             create any missing migration flag (disabled, 0%)
  *   bootstrap                          print the client-features JSON for UNLEASH_BOOTSTRAP
  *
@@ -16,6 +17,7 @@
 import { clientFeaturesDocument, flagName, isRouteId, migrationFlags, MIGRATION_ROUTES, ROUTE_IDS, type FlagKind, type RouteId } from './definitions.js';
 import type { FlagState, UnleashAdminClient } from './admin-client.js';
 import { parseVariantArg, toVariantDefinitions, VariantError, type VariantSpec } from './variants.js';
+import { parsePlanOptions, RolloutUsageError, type RolloutCommand } from './rollout-commands.js';
 
 export type ReleaseCommand =
   | { kind: 'help' }
@@ -24,7 +26,8 @@ export type ReleaseCommand =
   | { kind: 'status'; routes: RouteId[] }
   | { kind: 'rollout'; flag: FlagKind; route: RouteId; percent: number }
   | { kind: 'off'; route: RouteId }
-  | { kind: 'variants'; route: RouteId; variants: VariantSpec[] };
+  | { kind: 'variants'; route: RouteId; variants: VariantSpec[] }
+  | RolloutCommand;
 
 /** Bad command line: printed with the usage, exit code 2. */
 export class UsageError extends Error {
@@ -41,10 +44,15 @@ export const USAGE = `usage: npm run flags -- <command>
   off <route>                               roll back: live and shadow flags off (percentages kept)
   variant <route> <name>[@<percent>]=<json>…   variants of the live flag, e.g. v2@10='{"model_version":"2"}'
   variant <route> --clear                   remove the live flag's variants
+  rollout <route> --steps 5,25,50,100 [--shadow-first] [--min-pairs N] [--hold 10m]
+                                            a plan the proxy walks, each step gated by the judge
+  pause <route> | resume <route> | abort <route>   hold, go on with, or end (live to 0%) a plan
+  history <route>                           every recorded action on the route's flags, with why
   ensure                                    create missing migration flags (disabled, 0%)
   bootstrap                                 print the client-features JSON for UNLEASH_BOOTSTRAP
 routes: ${ROUTE_IDS.join(', ')}
-environment: UNLEASH_URL, UNLEASH_ADMIN_TOKEN (default: the local stack's .stack/unleash.json), UNLEASH_ENVIRONMENT`;
+environment: UNLEASH_URL, UNLEASH_ADMIN_TOKEN (default: the local stack's .stack/unleash.json), UNLEASH_ENVIRONMENT,
+  DATABASE_URL (plans and history: the proxy's database; default: the local stack's .stack/database.json)`;
 
 function route(arg: string | undefined): RouteId {
   if (arg === undefined) throw new UsageError('missing <route>');
@@ -102,6 +110,23 @@ export function parseCommand(argv: readonly string[]): ReleaseCommand {
         throw err;
       }
     }
+    case 'rollout': {
+      const r = route(args[0]);
+      try {
+        return { kind: 'plan', route: r, spec: parsePlanOptions(args.slice(1)) };
+      } catch (err) {
+        if (err instanceof RolloutUsageError) throw new UsageError(err.message);
+        throw err;
+      }
+    }
+    case 'pause':
+    case 'resume':
+    case 'abort':
+      arity(args, 1, name);
+      return { kind: 'control', action: name, route: route(args[0]) };
+    case 'history':
+      arity(args, 1, 'history');
+      return { kind: 'history', route: route(args[0]) };
     default:
       throw new UsageError(`unknown command "${name}"`);
   }
@@ -143,8 +168,21 @@ export function offlineOutput(cmd: ReleaseCommand): string | undefined {
   return undefined;
 }
 
-/** Carries out `cmd`; resolves with the text to print. Admin API failures reject (UnleashAdminError). */
-export async function runCommand(cmd: ReleaseCommand, admin: UnleashAdminClient): Promise<string> {
+/** The commands that work on rollout plans or the audit trail (rollout-commands.ts runs them). */
+export function isRolloutCommand(cmd: ReleaseCommand): cmd is RolloutCommand {
+  return cmd.kind === 'plan' || cmd.kind === 'control' || cmd.kind === 'history';
+}
+
+/** The audit line of a manual flag change (null: the command changes no flag). */
+export function manualChange(cmd: ReleaseCommand): { route: RouteId; summary: string; detail: unknown } | null {
+  if (cmd.kind === 'rollout') return { route: cmd.route, summary: `${cmd.flag} ${cmd.percent}% (flag on)`, detail: { flag: flagName(cmd.route, cmd.flag), percent: cmd.percent } };
+  if (cmd.kind === 'off') return { route: cmd.route, summary: 'live and shadow flags off', detail: null };
+  if (cmd.kind === 'variants') return { route: cmd.route, summary: cmd.variants.length ? `live flag variants: ${cmd.variants.map((v) => v.name).join(', ')}` : 'live flag variants removed', detail: { variants: cmd.variants } };
+  return null;
+}
+
+/** Carries out a flags command; resolves with the text to print. Admin API failures reject (UnleashAdminError). */
+export async function runCommand(cmd: Exclude<ReleaseCommand, RolloutCommand>, admin: UnleashAdminClient): Promise<string> {
   switch (cmd.kind) {
     case 'help':
     case 'bootstrap':

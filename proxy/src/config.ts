@@ -1,6 +1,7 @@
 /** proxy configuration: parsed once from the environment, validated, frozen. */
 import { fileURLToPath } from 'node:url';
 import { bool, commonEnv, httpUrl, int, loadConfig, optional, port, storageEnv, z, type Env } from '@smp/platform';
+import { rolloutEnv } from './rollout/rollout-env.js';
 import { shadowEnv } from './shadow/shadow-env.js';
 
 /** The route table shipped with the proxy (`proxy/routes.default.json`). */
@@ -59,6 +60,8 @@ export const configSchema = z
     UNLEASH_READY_TIMEOUT_MS: int(3_000, 0, 600_000),
     /** Shadowing, comparison, recording, judging and rollback (see shadow/shadow-env.ts). */
     ...shadowEnv,
+    /** Rollout plans (see rollout/rollout-env.ts). */
+    ...rolloutEnv,
   });
 
 export type Config = Readonly<z.output<typeof configSchema>>;

@@ -31,6 +31,8 @@ export interface RouteDecision {
   readonly shadow: boolean;
   /** Variant of the live flag when the candidate serves (`disabled` otherwise). */
   readonly variant?: { readonly name: string; readonly payload?: string };
+  /** Variant of the shadow flag for a mirrored request: sent to the mirrored candidate only (a model version compared before any client sees it). */
+  readonly shadowVariant?: { readonly name: string; readonly payload?: string };
   /** Live rollout percentage at decision time (for records and reports). */
   readonly livePercent: number;
   readonly shadowPercent: number;

@@ -15,6 +15,7 @@
  *   judge     analysis/    RollbackController: a failing pair -> store + rollback actions
  *   report    report/      ComparisonStore (schema, retention), GET /comparisons*, GET /report (HTML), route events
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
+ *   rollout   rollout/     RolloutDriver every ROLLOUT_INTERVAL_MS on the lease holder: plans -> Unleash, audit
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -37,6 +38,8 @@ import { ShadowLink, type WorkerFactory } from './shadow/shadow-link.js';
 import { ShadowMetrics } from './shadow/shadow-metrics.js';
 import { ShadowTap } from './shadow/shadow-tap.js';
 import type { FromWorker } from './shadow/worker-protocol.js';
+import { sequentialJudgeView, VariantJudges } from './rollout/judge-view.js';
+import { createRollout, type RolloutParts } from './rollout/rollout-setup.js';
 import { createCandidateGate } from './state/candidate-gate.js';
 import { RedisRollbackStore } from './state/redis-rollback-store.js';
 import { MemoryRollbackStore, type RollbackStore } from './state/rollback-store.js';
@@ -50,6 +53,8 @@ export interface ExperimentOptions {
   replicaId?: string;
   /** Do not start the flag-watch timer: the caller drives `controller.watchFlags()` (tests). */
   manualTicks?: boolean;
+  /** Do not start the rollout driver's timer: the caller drives `rollout.driver.tick()` (tests). */
+  manualRolloutTurns?: boolean;
   /** Use this rollback store instead of building one from REDIS_URL. */
   store?: RollbackStore;
   /** The shadow worker thread: wait before restarting one that died (default 1 s), how to start one. */
@@ -67,6 +72,8 @@ export interface ExperimentParts {
   /** The shadow worker thread (mirrors, comparison, recording) and the mirror budget. */
   readonly mirror: ShadowLink;
   readonly metrics: ShadowMetrics;
+  /** Rollout plans: the driver (tests call `driver.tick()`), the plan store, the lease. */
+  readonly rollout: RolloutParts;
 }
 
 export interface Experiment {
@@ -134,7 +141,7 @@ function looseStatus(s: RouteAnalysis): LooseRouteStatus {
 }
 
 /** What comes back from the worker: metrics, the judge (every pair), the noise calibrator, log lines. */
-function workerEvents(parts: { metrics: ShadowMetrics; judging: { controller: RollbackController | null }; calibrator: NoiseCalibrator; logger: Logger }): (e: FromWorker) => void {
+function workerEvents(parts: { metrics: ShadowMetrics; judging: { controller: RollbackController | null; variants: VariantJudges | null }; calibrator: NoiseCalibrator; logger: Logger }): (e: FromWorker) => void {
   const { metrics, judging, calibrator, logger } = parts;
   return (e) => {
     switch (e.t) {
@@ -142,7 +149,13 @@ function workerEvents(parts: { metrics: ShadowMetrics; judging: { controller: Ro
         if (e.mirror !== null) metrics.mirror(e.route, e.side, e.mirror);
         if (e.comparison === null) return;
         metrics.comparison(e.route, e.comparison);
-        if (e.comparison.sample !== null) judging.controller?.observe(e.route, e.comparison.sample, e.comparison.at);
+        if (e.comparison.sample !== null) {
+          const { variant, mode, sample, at } = e.comparison;
+          // A shadow-flag variant reached the mirror only: no client gets it, so it is judged apart
+          // and never rolls the route back; everything clients can get goes to the route's judge.
+          if (variant === null || mode === 'live') judging.controller?.observe(e.route, sample, at);
+          if (variant !== null) judging.variants?.observe(e.route, variant, sample, at);
+        }
         return;
       case 'noise':
         calibrator.observe(e.route, e.diffs);
@@ -205,7 +218,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
   // Mirrors, comparison and recording run on the shadow worker thread, off the clients' event loop.
   // The controller needs the comparison store (its actions), which needs the worker: it is set below,
   // before the proxy serves, so every pair finds it.
-  const judging: { controller: RollbackController | null } = { controller: null };
+  const judging: { controller: RollbackController | null; variants: VariantJudges | null } = { controller: null, variants: null };
   const mirror = shadowLink(config, { logger, onEvent: workerEvents({ metrics, judging, calibrator, logger }), worker: options.worker });
   closer.add('shadow worker', () => mirror.close());
   if (!(await mirror.ready())) logger.error('the shadow worker did not start in time; mirroring resumes when it does');
@@ -253,7 +266,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     replicaId,
     route: (id) => judged(routes()).byId.get(id),
     routes: () => judged(routes()).list,
-    actions: rollbackActions(config, { comparisons, logger, closer }),
+    actions: rollbackActions(config, { comparisons, logger, closer, routeEventsReady: () => rollout?.schemaReady() ?? false }),
     flagEnabled: (flag) => core.flags.definition(flag)?.enabled,
     logger,
     onStatus: (route, status) => {
@@ -263,8 +276,24 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     onRollback: (route) => metrics.rollbacks.inc({ route }),
   });
   judging.controller = controller;
+  const variants = new VariantJudges((id) => judged(routes()).byId.get(id)?.settings);
+  judging.variants = variants;
   closer.add('rollback controller', () => controller.close());
   if (!options.manualTicks) controller.start(config.ROLLBACK_FLAG_WATCH_MS);
+
+  const rollout: RolloutParts = await createRollout(config, {
+    logger,
+    closer,
+    now,
+    replicaId,
+    pool: comparisons?.db ?? null,
+    judge: sequentialJudgeView({ controller, store }),
+    controller,
+    rollbackStore: store,
+    flagsOf: (routeId) => routes().routes.find((r) => r.id === routeId && r.candidate !== null)?.flags,
+    declared: () => routes().routes.flatMap((r) => (r.rollout !== null && r.candidate !== null ? [{ routeId: r.id, spec: r.rollout }] : [])),
+  });
+  if (config.ROLLOUT_ENABLED && !options.manualRolloutTurns) rollout.driver.start(config.ROLLOUT_INTERVAL_MS);
   for (const e of store.entries()) metrics.rolledBack.set({ route: e.routeId }, e.state === 'rolled-back' ? 1 : 0);
   const stopWatching = store.onChange((entry, previous) => {
     metrics.rolledBack.set({ route: entry.routeId }, entry.state === 'rolled-back' ? 1 : 0);
@@ -284,7 +313,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     },
   });
   return {
-    parts: { replicaId, store, controller, calibrator, comparisons, mirror, metrics },
+    parts: { replicaId, store, controller, calibrator, comparisons, mirror, metrics, rollout },
     hooks: {
       gate,
       tap,
@@ -292,6 +321,8 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
       statusSections: [
         judgeStatusSection({ routes, store, controller, gate, replicaId }),
         shadowStatus,
+        () => ({ variants: variants.status() }),
+        () => ({ rollout: { leader: rollout.driver.lastTurn.leader, plans: rollout.driver.lastTurn.plans } }),
       ],
     },
   };

@@ -50,6 +50,7 @@ function records(n: number, at: number, route = 'r'): ComparisonRecord[] {
       method: 'POST',
       livePercent: 0,
       shadowPercent: 100,
+      variant: i < n / 2 ? null : 'v3',
       legacy: { status: 200, error: null, latencyMs: legacy.latencyMs },
       candidate: { status: 200, error: null, latencyMs: candidate.latencyMs },
       result,
@@ -114,8 +115,8 @@ describe('comparison store (real PostgreSQL)', function () {
     await db.drop();
   });
 
-  it('migrates once: versions 1 and 2 the first time, nothing the second time', async function () {
-    assert.deepEqual(await migrateReportSchema(pool), [1, 2]);
+  it('migrates once: versions 1, 2 and 3 the first time, nothing the second time', async function () {
+    assert.deepEqual(await migrateReportSchema(pool), [1, 2, 3]);
     assert.deepEqual(await migrateReportSchema(pool), []);
   });
 
@@ -139,10 +140,10 @@ describe('comparison store (real PostgreSQL)', function () {
     assert.equal(r.topPaths[0].path, 'prediction[*]');
     assert.equal(r.topPaths[0].count, 250);
     assert.deepEqual(
-      r.models.map((m) => [m.legacyVersion, m.candidateVersion, m.pairs, m.labelAgreement]),
+      r.models.map((m) => [m.variant, m.legacyVersion, m.candidateVersion, m.pairs, m.labelAgreement]),
       [
-        ['2', '2', 1_250, 0.9],
-        ['2', '3', 1_250, 0.9],
+        [null, '2', '2', 1_250, 0.9],
+        ['v3', '2', '3', 1_250, 0.9],
       ],
     );
     const text = formatSummary(summary);
@@ -160,7 +161,7 @@ describe('comparison store (real PostgreSQL)', function () {
     assert.match(ok.stdout, /^Comparisons since /);
     assert.match(ok.stdout, /^r {3}2,500 pairs {3}match 90\.00%/m);
     assert.match(ok.stdout, /latency {4}legacy p50 [\d.]+ ms {2}p95 [\d.]+ ms {2}p99 [\d.]+ ms \| candidate p50/);
-    assert.match(ok.stdout, /models {5}legacy 2 vs candidate 3 \(1,250 pairs\): labels agree 90\.00%/);
+    assert.match(ok.stdout, /models {5}variant v3: legacy 2 vs candidate 3 \(1,250 pairs\): labels agree 90\.00%/);
     const asJson = await cli(['--route', 'r', '--json'], { DATABASE_URL: db.url });
     assert.equal(JSON.parse(asJson.stdout).routes[0].pairs, 2_500);
     const badSince = await cli(['--since', 'yesterday'], { DATABASE_URL: db.url });

@@ -16,7 +16,7 @@ function obs(status: number | null, body: string, latencyMs = 5, error: string |
   return Object.freeze({ status, error, latencyMs, headers: status === null ? {} : { 'content-type': 'application/json' }, body: Buffer.from(body), truncated: false });
 }
 
-const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', requestId: 'r-1', livePercent: 0, shadowPercent: 100, at: 42 });
+const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', requestId: 'r-1', livePercent: 0, shadowPercent: 100, variant: null, at: 42 });
 
 /** Mirror requests sent; the test answers them. Cancelling answers `aborted`, as the real client does. */
 class FakeMirror {
@@ -112,7 +112,7 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
       route: 'ml-predict',
       side: 'candidate',
       mirror: 'answered',
-      comparison: { outcome: 'match', reason: null, at: 42, sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
+      comparison: { outcome: 'match', reason: null, at: 42, variant: null, mode: 'shadow', sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
     });
     assert.equal(t.recorder.records.length, 1);
     assert.equal(t.recorder.records[0].legacy.latencyMs, 3, 'shadow mode: the serving answer is legacy');

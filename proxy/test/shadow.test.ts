@@ -43,7 +43,7 @@ describe('shadow traffic through the real proxy', function () {
       assert.deepEqual([r.pairs, r.matches, r.mismatches, r.matchRate], [5_000, 5_000, 0, 1]);
       assert.ok(r.latency.legacy.p50 > 0 && r.latency.candidate.p99 >= r.latency.candidate.p50);
       assert.deepEqual(r.models, [
-        { legacyVersion: '2', candidateVersion: '2', pairs: 5_000, labelAgreement: 1, meanConfidenceDelta: 0, maxConfidenceDelta: 0, flaggedAgreement: null, driftAgreement: null },
+        { variant: null, legacyVersion: '2', candidateVersion: '2', pairs: 5_000, labelAgreement: 1, meanConfidenceDelta: 0, maxConfidenceDelta: 0, flaggedAgreement: null, driftAgreement: null },
       ]);
     });
     const list = await h.adminGet(`/comparisons?route=${ROUTE}&since=1h&limit=3`);

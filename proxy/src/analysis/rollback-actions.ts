@@ -7,14 +7,16 @@ import type { Closer, Logger } from '@smp/platform';
 import type { Config } from '../config.js';
 import type { ComparisonStore } from '../report/comparison-store.js';
 import { rollbackEventRecorder } from '../report/rollback-events.js';
+import { routeEventRecorder } from '../report/route-event-action.js';
 import type { RollbackAction } from './rollback-controller.js';
 import { rollbackWebhook } from './rollback-webhook.js';
 import { unleashFlagSwitch } from './unleash-flag-switch.js';
 
-export function rollbackActions(config: Config, deps: { comparisons: ComparisonStore | null; logger: Logger; closer: Closer }): RollbackAction[] {
+export function rollbackActions(config: Config, deps: { comparisons: ComparisonStore | null; logger: Logger; closer: Closer; routeEventsReady?: () => boolean }): RollbackAction[] {
   const actions: RollbackAction[] = [];
   const { comparisons } = deps;
   if (comparisons !== null) actions.push(rollbackEventRecorder(comparisons.db, () => comparisons.schemaReady));
+  if (comparisons !== null && deps.routeEventsReady) actions.push(routeEventRecorder(comparisons.db, deps.routeEventsReady));
   const unleashAdminUrl = config.UNLEASH_ADMIN_URL ?? config.UNLEASH_URL;
   if (config.UNLEASH_ADMIN_TOKEN && unleashAdminUrl) {
     const flagSwitch = unleashFlagSwitch({

@@ -149,6 +149,21 @@ export class RollbackController {
     if (status === 'fail') this.rollBack(route, s);
   }
 
+  /** Start the route's evidence afresh (a rollout step: only pairs taken at the new step count). */
+  resetEvidence(routeId: string): void {
+    const s = this.states.get(routeId);
+    if (!s) return;
+    s.judge.reset();
+    s.status = s.judge.status;
+  }
+
+  /** Roll a route back on a decision taken by a rollout plan, with the same actions (no-op when already rolled back). */
+  rollBackOnDecision(routeId: string): void {
+    const route = this.options.route(routeId);
+    if (route === undefined || this.options.store.isRolledBack(routeId)) return;
+    this.rollBack(route, this.state(route));
+  }
+
   /** Pairs of the route handed to the controller since it started (tests wait on it). */
   observed(routeId: string): number {
     return this.states.get(routeId)?.observed ?? 0;

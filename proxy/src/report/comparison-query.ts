@@ -78,6 +78,8 @@ export interface LatencyQuantiles {
 
 /** Agreement of the two models, per pair of model versions. */
 export interface ModelAgreement {
+  /** The flag variant the candidate answered with (null: none). */
+  readonly variant: string | null;
   readonly legacyVersion: string;
   readonly candidateVersion: string;
   readonly pairs: number;
@@ -117,13 +119,13 @@ export async function summarizeComparisons(pool: PgPool, options: { route?: stri
   const where = `minute >= date_trunc('minute', $1::timestamptz) AND ($2::text IS NULL OR route = $2)`;
   const [counts, hists, paths, events] = await Promise.all([
     pool.query(
-      `SELECT route, legacy_version, candidate_version, sum(pairs)::int AS pairs, sum(matches)::int AS matches,
+      `SELECT route, variant, legacy_version, candidate_version, sum(pairs)::int AS pairs, sum(matches)::int AS matches,
               sum(mismatches)::int AS mismatches, sum(not_compared)::int AS not_compared, sum(legacy_errors)::int AS legacy_errors,
               sum(candidate_errors)::int AS candidate_errors, sum(label_total)::int AS label_total, sum(label_agree)::int AS label_agree,
               sum(confidence_delta_sum) AS cds, max(confidence_delta_max) AS cdm, sum(flagged_total)::int AS flagged_total,
               sum(flagged_agree)::int AS flagged_agree, sum(drift_total)::int AS drift_total, sum(drift_agree)::int AS drift_agree
        FROM proxy_comparison_rollups WHERE ${where}
-       GROUP BY route, legacy_version, candidate_version ORDER BY route, pairs DESC`,
+       GROUP BY route, variant, legacy_version, candidate_version ORDER BY route, pairs DESC`,
       params,
     ),
     pool.query(
@@ -176,10 +178,11 @@ export async function summarizeComparisons(pool: PgPool, options: { route?: stri
         latency: { legacy: quantiles(e.legacy), candidate: quantiles(e.candidate) },
         topPaths: paths.rows.filter((p) => p.route === route).map((p) => ({ path: p.path, count: p.count, example: p.example })),
         models: e.rows
-          .filter((r) => r.legacy_version !== '' || r.candidate_version !== '')
+          .filter((r) => r.legacy_version !== '' || r.candidate_version !== '' || r.variant !== '')
           .map((r) => {
             const n = (k: string) => Number(r[k] ?? 0);
             return {
+              variant: r.variant === '' ? null : String(r.variant),
               legacyVersion: String(r.legacy_version),
               candidateVersion: String(r.candidate_version),
               pairs: n('pairs'),

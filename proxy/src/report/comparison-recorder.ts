@@ -33,6 +33,8 @@ export interface ComparisonRecord {
   readonly method: string;
   readonly livePercent: number;
   readonly shadowPercent: number;
+  /** The flag variant the candidate answered with (null: none). */
+  readonly variant: string | null;
   readonly legacy: RecordedSide;
   readonly candidate: RecordedSide;
   readonly result: ComparisonResult;
@@ -81,6 +83,7 @@ const COLUMNS = [
   ['ml', 'jsonb'],
   ['legacy_body', 'text'],
   ['candidate_body', 'text'],
+  ['variant', 'text'],
 ] as const;
 
 // jsonb columns travel as text[] and are cast per element (unnest cannot take jsonb[] from a text param).
@@ -91,16 +94,16 @@ const INSERT_COMPARISONS = `
     AS t(${COLUMNS.map(([c]) => c).join(', ')})`;
 
 const UPSERT_ROLLUPS = `
-  INSERT INTO proxy_comparison_rollups AS r (route, minute, legacy_version, candidate_version, pairs, matches, mismatches,
+  INSERT INTO proxy_comparison_rollups AS r (route, minute, variant, legacy_version, candidate_version, pairs, matches, mismatches,
     not_compared, legacy_errors, candidate_errors, label_total, label_agree, confidence_delta_sum, confidence_delta_max,
     flagged_total, flagged_agree, drift_total, drift_agree, legacy_hist, candidate_hist)
-  SELECT route, minute, lv, cv, pairs, matches, mismatches, nc, le, ce, lt, la, cds, cdm, ft, fa, dt, da,
+  SELECT route, minute, variant, lv, cv, pairs, matches, mismatches, nc, le, ce, lt, la, cds, cdm, ft, fa, dt, da,
     ARRAY(SELECT json_array_elements_text(lh::json)::integer), ARRAY(SELECT json_array_elements_text(ch::json)::integer)
   FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::int[], $6::int[], $7::int[], $8::int[], $9::int[],
     $10::int[], $11::int[], $12::int[], $13::float8[], $14::float8[], $15::int[], $16::int[], $17::int[], $18::int[],
-    $19::text[], $20::text[])
-    AS t(route, minute, lv, cv, pairs, matches, mismatches, nc, le, ce, lt, la, cds, cdm, ft, fa, dt, da, lh, ch)
-  ON CONFLICT (route, minute, legacy_version, candidate_version) DO UPDATE SET
+    $19::text[], $20::text[], $21::text[])
+    AS t(route, minute, lv, cv, pairs, matches, mismatches, nc, le, ce, lt, la, cds, cdm, ft, fa, dt, da, lh, ch, variant)
+  ON CONFLICT (route, minute, variant, legacy_version, candidate_version) DO UPDATE SET
     pairs = r.pairs + EXCLUDED.pairs,
     matches = r.matches + EXCLUDED.matches,
     mismatches = r.mismatches + EXCLUDED.mismatches,
@@ -127,6 +130,7 @@ const UPSERT_PATHS = `
 interface Rollup {
   route: string;
   minute: number;
+  variant: string;
   lv: string;
   cv: string;
   pairs: number;
@@ -158,10 +162,11 @@ export function rollUp(records: readonly ComparisonRecord[], maxPathsPerRoute = 
     const minute = Math.floor(r.at / 60_000) * 60_000;
     const lv = r.result.ml?.controlVersion ?? '';
     const cv = r.result.ml?.candidateVersion ?? '';
-    const key = `${r.routeId}\u0000${minute}\u0000${lv}\u0000${cv}`;
+    const variant = r.variant ?? '';
+    const key = `${r.routeId}\u0000${minute}\u0000${variant}\u0000${lv}\u0000${cv}`;
     let u = rollups.get(key);
     if (!u) {
-      u = { route: r.routeId, minute, lv, cv, pairs: 0, matches: 0, mismatches: 0, nc: 0, le: 0, ce: 0, lt: 0, la: 0, cds: 0, cdm: 0, ft: 0, fa: 0, dt: 0, da: 0, lh: emptyHistogram(), ch: emptyHistogram() };
+      u = { route: r.routeId, minute, variant, lv, cv, pairs: 0, matches: 0, mismatches: 0, nc: 0, le: 0, ce: 0, lt: 0, la: 0, cds: 0, cdm: 0, ft: 0, fa: 0, dt: 0, da: 0, lh: emptyHistogram(), ch: emptyHistogram() };
       rollups.set(key, u);
     }
     u.pairs++;
@@ -241,6 +246,7 @@ function columnArrays(records: readonly ComparisonRecord[]): unknown[][] {
       r.result.ml ? JSON.stringify(r.result.ml) : null,
       r.legacyBody,
       r.candidateBody,
+      r.variant,
     ];
     for (let c = 0; c < row.length; c++) cols[c][i] = row[c];
   });
@@ -317,7 +323,7 @@ export class ComparisonRecorder {
       await client.query('BEGIN');
       await client.query(INSERT_COMPARISONS, columnArrays(batch));
       if (rollups.length) {
-        const cols = (['route', 'minute', 'lv', 'cv', 'pairs', 'matches', 'mismatches', 'nc', 'le', 'ce', 'lt', 'la', 'cds', 'cdm', 'ft', 'fa', 'dt', 'da', 'lh', 'ch'] as const).map((k) =>
+        const cols = (['route', 'minute', 'lv', 'cv', 'pairs', 'matches', 'mismatches', 'nc', 'le', 'ce', 'lt', 'la', 'cds', 'cdm', 'ft', 'fa', 'dt', 'da', 'lh', 'ch', 'variant'] as const).map((k) =>
           rollups.map((u) => (k === 'minute' ? new Date(u.minute) : k === 'lh' || k === 'ch' ? JSON.stringify(u[k]) : u[k])),
         );
         await client.query(UPSERT_ROLLUPS, cols);

@@ -11,7 +11,10 @@
  *   proxy_rollback_events      rollbacks and resumes with the verdict's evidence
  *   proxy_label_rollups        (v2) per route, minute and label pair: the ML confusion matrix
  *   proxy_route_events         (v2) what happened to a route, for the report's timeline: flag
- *                              changes, judge decisions (and, later, every action on its flags)
+ *                              changes, judge decisions, rollout steps, pauses, aborts, rollbacks,
+ *                              manual changes through the CLI (the flags CLI creates it the same way)
+ *   (v3) a `variant` column on pairs and rollups: the flag variant the candidate answered with, so
+ *   a shadowed model version is reported apart from the default one
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 
@@ -124,6 +127,16 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
       CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+    `,
+  },
+  {
+    version: 3,
+    name: 'comparisons and rollups split by flag variant',
+    sql: `
+      ALTER TABLE proxy_comparisons ADD COLUMN IF NOT EXISTS variant text;
+      ALTER TABLE proxy_comparison_rollups ADD COLUMN IF NOT EXISTS variant text NOT NULL DEFAULT '';
+      ALTER TABLE proxy_comparison_rollups DROP CONSTRAINT IF EXISTS proxy_comparison_rollups_pkey;
+      ALTER TABLE proxy_comparison_rollups ADD PRIMARY KEY (route, minute, variant, legacy_version, candidate_version);
     `,
   },
 ]);

@@ -48,7 +48,7 @@ function route(r: RouteSummary): string[] {
     if (m.meanConfidenceDelta !== null) parts.push(`|Δ confidence| mean ${m.meanConfidenceDelta.toPrecision(2)} max ${(m.maxConfidenceDelta ?? 0).toPrecision(2)}`);
     if (m.flaggedAgreement !== null) parts.push(`flagged sets agree ${pct(m.flaggedAgreement)}`);
     if (m.driftAgreement !== null) parts.push(`drift verdicts agree ${pct(m.driftAgreement)}`);
-    lines.push(`  models     legacy ${m.legacyVersion || '?'} vs candidate ${m.candidateVersion || '?'} (${int(m.pairs)} pairs): ${parts.join(', ') || 'no ML reading'}`);
+    lines.push(`  models     ${m.variant !== null ? `variant ${m.variant}: ` : ''}legacy ${m.legacyVersion || '?'} vs candidate ${m.candidateVersion || '?'} (${int(m.pairs)} pairs): ${parts.join(', ') || 'no ML reading'}`);
   }
   if (r.topPaths.length) {
     lines.push('  top differing paths');

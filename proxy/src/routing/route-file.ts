@@ -13,7 +13,7 @@
  * silently change routing or judging).
  */
 import { z } from 'zod';
-import { compareSchema, judgeSchema, shadowSchema } from './route-settings.js';
+import { compareSchema, judgeSchema, routeRolloutSchema, shadowSchema } from './route-settings.js';
 
 const ms = (fallback: number) => z.number().int().min(1).max(3_600_000).default(fallback);
 
@@ -70,6 +70,7 @@ export const routeSchema = z
     shadow: shadowSchema,
     compare: compareSchema,
     judge: judgeSchema,
+    rollout: routeRolloutSchema,
   })
   .strict();
 

@@ -7,12 +7,14 @@
  *   { "id": "ml-predict", …,
  *     "shadow":  { "allowWithIdempotencyKey": false, "calibrationRate": 0.01 },
  *     "compare": { "ignore": ["model_info.loaded_from"], "tolerance": [{ "path": "confidence", "absolute": 1e-4 }] },
- *     "judge":   { "maxMismatchRate": 0.02, "falseAlarmLevel": 1e-6 } }
+ *     "judge":   { "maxMismatchRate": 0.02, "falseAlarmLevel": 1e-6 },
+ *     "rollout": { "steps": [5, 25, 50, 100], "shadowFirst": true, "minPairs": 200, "hold": "10m" } }
  *
  * The judge's values here override defaults that come from the environment (JUDGE_*), merged by
  * `judgeSettings` where the judge runs.
  */
 import { z } from 'zod';
+import { rolloutSchema, specFromConfig, type RolloutSpec } from '@smp/flags/rollout-spec';
 import { compileCompareRules, type CompareRuleConfig, type CompareRules } from '../compare/compare-rules.js';
 import { judgeSettingsSchema, withOverrides, type JudgeSettings } from '../analysis/judge-settings.js';
 
@@ -73,4 +75,11 @@ export function compileCompareSettings(routeId: string, config: z.output<typeof 
 /** A route's judge settings: the environment's defaults (JUDGE_*), then the route's overrides. */
 export function judgeSettings(overrides: JudgeOverrides, defaults: JudgeSettings): JudgeSettings {
   return withOverrides(defaults, overrides);
+}
+
+/** A route's declared rollout plan (`rollout`), compiled; the proxy's leader starts it once. */
+export const routeRolloutSchema = rolloutSchema.optional();
+
+export function compileRollout(config: z.output<typeof routeRolloutSchema>): RolloutSpec | null {
+  return config === undefined ? null : specFromConfig(config);
 }

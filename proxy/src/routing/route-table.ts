@@ -12,7 +12,8 @@
 import { deepFreeze } from '@smp/platform';
 import { compilePathTemplate, literalSegments, matchesPrefix, type PathMatcher } from './path-template.js';
 import { describeIssues, routeFileSchema, type RouteSpec } from './route-file.js';
-import { compileCompareSettings, type CompareSettings, type JudgeOverrides, type ShadowSettings } from './route-settings.js';
+import { compileCompareSettings, compileRollout, type CompareSettings, type JudgeOverrides, type ShadowSettings } from './route-settings.js';
+import type { RolloutSpec } from '@smp/flags/rollout-spec';
 
 /** A named upstream and its base URL (`legacy` -> `http://127.0.0.1:8010`). */
 export interface UpstreamRef {
@@ -51,6 +52,8 @@ export interface Route {
   readonly shadow: ShadowSettings;
   readonly compare: CompareSettings;
   readonly judge: JudgeOverrides;
+  /** The rollout plan the route table declares for this route (null: none). */
+  readonly rollout: RolloutSpec | null;
 }
 
 /** A refused route file: `problems` has one line per mistake. */
@@ -175,6 +178,7 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
     const legacy = upstream(spec.legacy, `${where}.legacy`);
     const candidate = spec.candidate === undefined ? null : upstream(spec.candidate, `${where}.candidate`);
     if (candidate !== null && candidate.name === legacy.name) problems.push(`${where}.candidate: same upstream as legacy (${legacy.name})`);
+    if (spec.rollout !== undefined && spec.candidate === undefined) problems.push(`${where}.rollout: the route has no candidate to roll out`);
     if (spec.rewrite && spec.rewrite.on !== 'legacy' && candidate === null) {
       problems.push(`${where}.rewrite: applies to the candidate, but the route has none (use "on": "legacy")`);
     }
@@ -204,6 +208,7 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
       shadow: spec.shadow,
       compare,
       judge: spec.judge,
+      rollout: compileRollout(spec.rollout),
     };
   });
   if (upstreams.legacy === undefined) problems.push('upstreams: "legacy" must be defined: unmatched requests go there');
@@ -226,6 +231,7 @@ export function compileRouteTable(file: unknown, upstreams: Readonly<Record<stri
     shadow: UNMATCHED_SHADOW,
     compare: NO_COMPARE_RULES,
     judge: {},
+    rollout: null,
   };
   return new RouteTable(deepFreeze(routes), deepFreeze(unmatched));
 }

@@ -68,6 +68,7 @@ export function pairResult(pair: Pair, sampleBodyBytes: number): PairResult {
       method: facts.method,
       livePercent: facts.livePercent,
       shadowPercent: facts.shadowPercent,
+      variant: facts.variant,
       legacy: { status: legacy.status, error: legacy.error, latencyMs: round(legacy.latencyMs) },
       candidate: { status: candidate.status, error: candidate.error, latencyMs: round(candidate.latencyMs) },
       result: comparison,

@@ -231,7 +231,7 @@ export class ShadowWorkerCore {
         if (this.warmupLeft > 0) this.warmupLeft--;
         judged = { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
       }
-      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at };
+      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at, variant: facts.variant, mode: facts.mode };
     } catch (err) {
       this.raised('process', err);
     }

@@ -169,7 +169,10 @@ class ShadowExchange implements ExchangeObserver {
     this.requestChunks = [];
     this.holdsSlot = false;
     const headers = mirrorRequestHeaders(this.start.upstreamHeaders, this.start.traceparent);
-    this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body, headers), this.calibrate ? this.request('legacy', body, headers) : null);
+    // The shadow flag's variant (a model version under comparison) goes to the mirrored candidate only.
+    const variant = this.mirrorSide === 'candidate' ? this.start.decision.shadowVariant : undefined;
+    const mirrorHeaders = variant === undefined ? headers : headers.concat('x-migrate-variant', variant.name, ...(variant.payload !== undefined ? ['x-migrate-variant-payload', variant.payload] : []));
+    this.id = this.tap.opts.link.start(this.route.id, this.mirrorSide, this.request(this.mirrorSide, body, mirrorHeaders), this.calibrate ? this.request('legacy', body, headers) : null);
     if (this.early !== null) this.hand(this.early);
   }
 
@@ -251,6 +254,7 @@ class ShadowExchange implements ExchangeObserver {
         requestId: this.start.requestId,
         livePercent: decision.livePercent,
         shadowPercent: decision.shadowPercent,
+        variant: (decision.target === 'candidate' ? decision.variant?.name : decision.shadowVariant?.name) ?? null,
         at: now(),
       },
       this.route,

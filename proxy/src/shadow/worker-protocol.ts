@@ -70,6 +70,8 @@ export interface WirePair {
   readonly requestId: string;
   readonly livePercent: number;
   readonly shadowPercent: number;
+  /** The flag variant the candidate answered with (live: the live flag's; shadow: the shadow flag's), null: none. */
+  readonly variant: string | null;
   /** Wall clock (ms) when the serving side completed: the pair's time in records and windows. */
   readonly at: number;
 }
@@ -99,6 +101,10 @@ export interface WireComparison {
   reason: NotComparedReason | null;
   sample: JudgePair | null;
   at: number;
+  /** The flag variant the candidate answered with (null: none): judged apart per variant. */
+  variant: string | null;
+  /** `shadow`: legacy served the client (a variant then went to the mirror only); `live`: the candidate served. */
+  mode: 'shadow' | 'live';
 }
 
 export type FromWorker =

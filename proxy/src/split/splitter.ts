@@ -7,6 +7,7 @@
  *   live flag on, this client not in the %     -> legacy
  *   client in the %, breaker open              -> legacy
  *   otherwise                                  -> candidate (with the flag's variant, if any)
+ *   mirrored (shadow flag) with a shadow variant -> `shadowVariant`: the mirrored candidate gets it
  *
  * Everything is a synchronous in-memory read. Unleash buckets a client by a murmur hash of its
  * userId/sessionId, so raising the percentage only ever adds clients to the candidate side.
@@ -17,7 +18,9 @@ import type { CandidateGate, DecisionReason, RouteDecision } from '../exchange.j
 import type { Route } from '../routing/route-table.js';
 import type { BreakerRegistry } from '../upstream/circuit-breaker.js';
 import { clientContext } from './client-context.js';
-import type { FlagSource } from './flag-source.js';
+import type { FlagSource, FlagVariant } from './flag-source.js';
+
+const NOT_SHADOWED: { enabled: boolean; variant?: FlagVariant } = Object.freeze({ enabled: false });
 
 export class Splitter {
   private readonly fixed = new WeakMap<Route, RouteDecision>();
@@ -41,7 +44,10 @@ export class Splitter {
     // The common case before a migration starts: nothing to evaluate, no context to build.
     if (!liveOn && shadowPercent <= 0) return this.legacy(route, 'flag-off', false, livePercent, shadowPercent);
     const context = clientContext(headers, remoteAddress);
-    const shadow = shadowPercent > 0 && this.flags.isEnabled(route.flags.shadow, context);
+    const mirror = shadowPercent > 0 ? this.flags.evaluate(route.flags.shadow, context) : NOT_SHADOWED;
+    const shadow = mirror.enabled;
+    // A shadow-flag variant makes the decision per request (it carries the mirror's model version).
+    if (mirror.variant !== undefined && shadow) return this.shadowVariant(route, liveOn, context, livePercent, shadowPercent, mirror.variant);
     if (!liveOn) return this.legacy(route, 'flag-off', shadow, livePercent, shadowPercent);
     const live = this.flags.evaluate(route.flags.live, context);
     if (!live.enabled) return this.legacy(route, 'flag', shadow, livePercent, shadowPercent);
@@ -54,6 +60,23 @@ export class Splitter {
       reason: 'flag' as const,
       shadow,
       ...(live.variant !== undefined ? { variant: Object.freeze(live.variant) } : {}),
+      livePercent,
+      shadowPercent,
+    });
+  }
+
+  /** Legacy or candidate as usual, with the shadow flag's variant for the mirror. */
+  private shadowVariant(route: Route, liveOn: boolean, context: ReturnType<typeof clientContext>, livePercent: number, shadowPercent: number, shadowVariant: FlagVariant): RouteDecision {
+    const live = liveOn ? this.flags.evaluate(route.flags.live, context) : NOT_SHADOWED;
+    const toCandidate = live.enabled && this.breakers.for(route.candidate!.name).tryAcquire();
+    const reason: DecisionReason = !liveOn ? 'flag-off' : !live.enabled || toCandidate ? 'flag' : 'breaker-open';
+    return Object.freeze({
+      routeId: route.id,
+      target: toCandidate ? ('candidate' as const) : ('legacy' as const),
+      reason,
+      shadow: true,
+      ...(toCandidate && live.variant !== undefined ? { variant: Object.freeze(live.variant) } : {}),
+      shadowVariant: Object.freeze(shadowVariant),
       livePercent,
       shadowPercent,
     });

@@ -22,6 +22,8 @@ export interface TwinOptions {
   flipAfter?: number;
   behaviour?: 'normal' | 'fail-500' | 'hang';
   seed?: number;
+  /** Model versions chosen by `X-Migrate-Variant-Payload: {"model_version":"3"}` (default version 2), each with its own flip rate. */
+  versions?: Record<string, { flipRate: number }>;
 }
 
 export interface MlTwin {
@@ -30,6 +32,8 @@ export interface MlTwin {
   options: TwinOptions;
   /** Requests seen, and how many carried X-Shadow-Request: 1. */
   seen: number;
+  /** Requests per X-Migrate-Variant header value seen. */
+  variants: Record<string, number>;
   shadowSeen: number;
   writes: number;
   /** Date.now() of the latest request, and of the first answer with a flipped label (null: none yet). */
@@ -46,7 +50,7 @@ export function labelFor(features: Record<string, number>): number {
 export async function startMlTwin(name: string, options: TwinOptions = {}): Promise<MlTwin> {
   const sockets = new Set<Duplex>();
   const random = seededRandom(options.seed ?? 11);
-  const twin: MlTwin = { name, url: '', options, seen: 0, shadowSeen: 0, writes: 0, lastSeenAt: 0, firstFlipAt: null, close: async () => undefined };
+  const twin: MlTwin = { name, url: '', options, seen: 0, variants: {}, shadowSeen: 0, writes: 0, lastSeenAt: 0, firstFlipAt: null, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -54,6 +58,8 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
       twin.seen++;
       twin.lastSeenAt = Date.now();
       if (req.headers['x-shadow-request'] === '1') twin.shadowSeen++;
+      const variant = req.headers['x-migrate-variant'];
+      if (typeof variant === 'string') twin.variants[variant] = (twin.variants[variant] ?? 0) + 1;
       const o = twin.options;
       if (o.behaviour === 'hang') return;
       const answer = () => {
@@ -77,8 +83,10 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
           return;
         }
         const features = body.features ?? {};
+        const version = modelVersion(req.headers['x-migrate-variant-payload']);
+        const flipRate = o.versions?.[version]?.flipRate ?? o.flipRate;
         let label = labelFor(features);
-        if (o.flipRate && twin.seen > (o.flipAfter ?? 0) && random() < o.flipRate) {
+        if (flipRate && twin.seen > (o.flipAfter ?? 0) && random() < flipRate) {
           label = 1 - label;
           twin.firstFlipAt ??= Date.now();
         }
@@ -88,7 +96,7 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
           JSON.stringify({
             prediction: [label],
             confidence,
-            model_info: { model_name: 'ai4i_classifier', model_version: '2', loaded_from: 'MLflow Model Registry', feature_adaptation: 'Adapted 5 input features' },
+            model_info: { model_name: 'ai4i_classifier', model_version: version, loaded_from: 'MLflow Model Registry', feature_adaptation: 'Adapted 5 input features' },
             timestamp: new Date().toISOString().slice(0, 23) + String(Math.floor(Math.random() * 1000)).padStart(3, '0'),
             request_id: randomUUID(),
             shap_values: { Torque_Nm: confidence / 10, Tool_wear_min: confidence / 20 },
@@ -115,6 +123,15 @@ export async function startMlTwin(name: string, options: TwinOptions = {}): Prom
       }),
   });
   return twin;
+}
+
+function modelVersion(payload: string | string[] | undefined): string {
+  try {
+    const v = typeof payload === 'string' ? (JSON.parse(payload) as { model_version?: unknown }).model_version : undefined;
+    return typeof v === 'string' ? v : '2';
+  } catch {
+    return '2';
+  }
 }
 
 /** Features for request i: half of them predict failure. */

@@ -49,6 +49,7 @@ export function seedRecords(now: number, n = 600): ComparisonRecord[] {
       method: 'POST',
       livePercent: 0,
       shadowPercent: 100,
+      variant: null,
       legacy: { status: 200, error: null, latencyMs: legacyMs },
       candidate: { status: 200, error: null, latencyMs: candidateMs },
       result,

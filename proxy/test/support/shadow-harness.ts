@@ -126,6 +126,7 @@ export async function startShadowHarness(options: ShadowHarnessOptions = {}): Pr
   const experiment = createExperiment({
     now: () => clock.now,
     manualTicks: options.manualTicks ?? true,
+    manualRolloutTurns: true,
     replicaId: options.replicaId ?? 'replica-test',
     worker: {
       ...(options.workerRestartMs !== undefined ? { restartMs: options.workerRestartMs } : {}),
