@@ -12,6 +12,11 @@
  *   proxy_label_rollups        (v2) per route, minute and label pair: the ML confusion matrix
  *   proxy_route_events         (v2) what happened to a route, for the report's timeline: flag
  *                              changes, judge decisions (and, later, every action on its flags)
+ *   proxy_comparisons.request_*  (v4) a mismatch's request (URL as the client sent it, content type,
+ *                              capped body), so an engineer can replay it from the report
+ *
+ * Versions need not be contiguous (the platform applies whatever is not recorded yet, in order);
+ * v4 only adds nullable columns, whatever came before it.
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 
@@ -124,6 +129,16 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
       CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+    `,
+  },
+  {
+    version: 4,
+    name: 'the request of a recorded mismatch',
+    sql: `
+      ALTER TABLE proxy_comparisons
+        ADD COLUMN IF NOT EXISTS request_url text,
+        ADD COLUMN IF NOT EXISTS request_content_type text,
+        ADD COLUMN IF NOT EXISTS request_body text;
     `,
   },
 ]);
