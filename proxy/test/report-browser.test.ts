@@ -39,11 +39,21 @@ async function checkReport(w: WatchedPage): Promise<void> {
   // The markup sample is text: shown verbatim, nothing injected, nothing ran.
   const noteLines = await page.$$eval(`${route} .body.candidate .ln[data-path="note"]`, (els) => els.map((e) => e.textContent ?? ''));
   assert.ok(noteLines.some((t) => t.includes(JSON.stringify(MARKUP).slice(1, 30))), `markup not shown as text: ${noteLines.join(' | ')}`);
+  // Each sample carries its request: the seeded markup pair shows its URL, a field of its body, and its markup as text.
+  const markupSample = page.locator(`${route} details.sample`, { has: page.locator('.body.candidate .ln[data-path="note"]') }).first();
+  assert.equal(await markupSample.locator('.request-url').textContent(), 'POST /api/v1/ml/predict?customer=cust-301&explain=true');
+  const requestBody = (await markupSample.locator('pre.request-body').textContent()) ?? '';
+  assert.ok(requestBody.includes('"customer_id": "cust-301"'), `request body not shown (pretty): ${requestBody}`);
+  assert.ok(requestBody.includes(JSON.stringify(MARKUP).slice(1, 30)) && requestBody.includes('onerror='), `request markup not shown as text: ${requestBody}`);
+  const urls = await page.$$eval(`${route} details.sample .request-url`, (els) => els.map((e) => e.textContent ?? ''));
+  assert.ok(urls.length >= 2 && urls.every((u) => u.startsWith('POST /api/v1/ml/predict')), urls.join(' | '));
   assert.equal(await page.$$eval('main script, main img, main iframe', (els) => els.length), 0);
   assert.equal(await page.evaluate('window.__xss'), undefined);
   // Triggers shown with values; the timeline has the rollback with its evidence.
   assert.equal(await page.$$eval(`${route} tr.trigger`, (rows) => rows.length), 3);
   assert.ok((await page.textContent(`${route} ol.timeline`))?.includes('latency ratio 3.0 > 1.5'));
+  // Every decision's evidence reads as criteria (the sequential judge's shape too), never as undefined.
+  assert.ok(!((await page.textContent(`${route} ol.timeline`)) ?? '').includes('undefined'), 'no undefined in the timeline evidence');
   assert.deepEqual(w.problems(), []);
 }
 
@@ -143,6 +153,10 @@ describe('HTML report in Chromium', function () {
       await checkReport(w);
       assert.ok(w.requests.every((u) => u.startsWith('file:') || u.startsWith('data:')), w.requests.join('\n'));
       await w.page.screenshot({ path: path.join(OUT, 'report-file.png'), fullPage: true });
+      // The markup pair's sample, opened, for a look at how a request reads next to its two answers.
+      const sample = w.page.locator(`#route-${SEED_ROUTE} details.sample`, { has: w.page.locator('.body.candidate .ln[data-path="note"]') }).first();
+      await sample.evaluate((d) => d.setAttribute('open', ''));
+      await sample.screenshot({ path: path.join(OUT, 'report-sample-request.png') });
       await w.page.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPgPool, silentLogger, type PgPool } from '@smp/platform';
+import { createPgPool, migrate, silentLogger, type PgPool } from '@smp/platform';
 import { execFile } from 'node:child_process';
 import { createTestDatabase, freePort, type TestDatabase } from '@smp/platform/testkit';
 import { compareExchange, type Observation } from '../src/compare/comparator.js';
@@ -12,7 +12,7 @@ import { seededRandom } from '../src/analysis/seeded-random.js';
 import { listComparisons, summarizeComparisons } from '../src/report/comparison-query.js';
 import { ComparisonRecorder, rollUp, type ComparisonRecord, type DropReason } from '../src/report/comparison-recorder.js';
 import { bucketOf, emptyHistogram, histogramQuantile, record } from '../src/report/latency-histogram.js';
-import { migrateReportSchema } from '../src/report/report-schema.js';
+import { MIGRATIONS_TABLE, migrateReportSchema, REPORT_MIGRATIONS } from '../src/report/report-schema.js';
 import { RetentionPurger } from '../src/report/retention.js';
 import { formatSummary, parseSince } from '../src/report/summary-format.js';
 
@@ -56,6 +56,7 @@ function records(n: number, at: number, route = 'r'): ComparisonRecord[] {
       result,
       legacyBody: result.outcome === 'mismatch' ? legacy.body.toString() : null,
       candidateBody: result.outcome === 'mismatch' ? candidate.body.toString() : null,
+      request: result.outcome === 'mismatch' ? { url: `/predict?i=${i}`, contentType: 'application/json', body: `{"features":[${i}]}` } : null,
     };
   });
 }
@@ -115,9 +116,15 @@ describe('comparison store (real PostgreSQL)', function () {
     await db.drop();
   });
 
-  it('migrates once: versions 1, 2 and 3 the first time, nothing the second time', async function () {
-    assert.deepEqual(await migrateReportSchema(pool), [1, 2, 3]);
+  it('migrates once: a database from before v4 (v1-v3) gets v4 alone (its rows kept, their request null), nothing the second time', async function () {
+    const before = REPORT_MIGRATIONS.filter((m) => m.version < 4);
+    assert.deepEqual(await migrate(pool, { table: MIGRATIONS_TABLE, migrations: before }), before.map((m) => m.version));
+    await pool.query(`INSERT INTO proxy_comparisons (route, at, mode, outcome) VALUES ('old', now(), 'shadow', 'mismatch')`);
+    assert.deepEqual(await migrateReportSchema(pool), [4]);
     assert.deepEqual(await migrateReportSchema(pool), []);
+    const [old] = await listComparisons(pool, { route: 'old', since: new Date(0), limit: 1 });
+    assert.equal(old.request, null);
+    await pool.query(`DELETE FROM proxy_comparisons WHERE route = 'old'`);
   });
 
   it('writes 2,500 records in 3 batches of at most 1,000 and summarises them from the rollups', async function () {
@@ -153,6 +160,10 @@ describe('comparison store (real PostgreSQL)', function () {
     const listed = await listComparisons(pool, { route: 'r', since: new Date(now - 3_600_000), limit: 5, outcome: 'mismatch' });
     assert.equal(listed.length, 5);
     assert.ok(listed.every((c) => c.outcome === 'mismatch' && c.legacyBody !== null));
+    assert.ok(
+      listed.every((c) => c.request !== null && c.request.url === `/predict?i=${c.requestId!.slice(4)}` && c.request.contentType === 'application/json' && c.request.body === `{"features":[${c.requestId!.slice(4)}]}`),
+      JSON.stringify(listed.map((c) => c.request)),
+    );
   });
 
   it('the report CLI prints the summary; exits 2 on a bad --since and without a database; finds the local stack\'s', async function () {

@@ -16,7 +16,7 @@ function obs(status: number | null, body: string, latencyMs = 5, error: string |
   return Object.freeze({ status, error, latencyMs, headers: status === null ? {} : { 'content-type': 'application/json' }, body: Buffer.from(body), truncated: false });
 }
 
-const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', requestId: 'r-1', livePercent: 0, shadowPercent: 100, variant: null, at: 42 });
+const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', url: '/predict?v=1', requestId: 'r-1', livePercent: 0, shadowPercent: 100, variant: null, at: 42 });
 
 /** Mirror requests sent; the test answers them. Cancelling answers `aborted`, as the real client does. */
 class FakeMirror {
@@ -80,7 +80,7 @@ function core(options: { warmup?: number } = {}) {
     c.handle(messages, packer.pack());
   };
   const startMsg = (id: number, packer: BodyPacker, secondary = false): ToWorker => {
-    const wire = { origin: 'http://candidate.test', path: '/p', method: 'POST', headers: ['x-shadow-request', '1'], body: packer.add(Buffer.from('{"q":1}')) };
+    const wire = { origin: 'http://candidate.test', path: '/p', method: 'POST', headers: ['Content-Type', 'application/json', 'x-shadow-request', '1'], body: packer.add(Buffer.from('{"q":1}')) };
     return { t: 'start', id, routeId: 'ml-predict', mirrorSide: 'candidate', mirror: wire, secondary: secondary ? { ...wire, origin: 'http://legacy.test' } : null };
   };
   const servedMsg = (id: number, packer: BodyPacker, body: string, rules = 'k1'): ToWorker => ({
@@ -116,7 +116,17 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
     });
     assert.equal(t.recorder.records.length, 1);
     assert.equal(t.recorder.records[0].legacy.latencyMs, 3, 'shadow mode: the serving answer is legacy');
+    assert.equal(t.recorder.records[0].request, null, 'a match keeps no request');
     assert.equal(t.c.inFlight, 0);
+  });
+
+  it('a mismatch records its request: the URL the client sent, the content type and body of the mirrored request', function () {
+    const t = core();
+    t.send((p) => [t.rulesMsg, t.startMsg(1, p)]);
+    t.send((p) => [t.servedMsg(1, p, '{"prediction":[1]}')]);
+    t.mirror.sent[0].answer(obs(200, '{"prediction":[0]}', 7));
+    assert.equal(t.recorder.records[0].result.outcome, 'mismatch');
+    assert.deepEqual(t.recorder.records[0].request, { url: '/predict?v=1', contentType: 'application/json', body: '{"q":1}' });
   });
 
   it('the mirror may answer before the serving side reports', function () {
@@ -197,24 +207,32 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
 
 describe('pairResult (pure): a pair -> its comparison, judge sample and record', function () {
   const rules = compileCompareRules('ml-predict');
-  const rows: Array<[string, Observation, Observation, { outcome: string; candidateError: boolean; candidateLatency: number | null; bodies: [string | null, string | null] }]> = [
-    ['equal answers', obs(200, '{"a":1}', 2), obs(200, '{"a":1}', 4), { outcome: 'match', candidateError: false, candidateLatency: 4, bodies: [null, null] }],
-    ['different answers keep capped bodies', obs(200, '{"a":1,"pad":"xxxxxxxx"}', 2), obs(200, '{"a":2}', 4), { outcome: 'mismatch', candidateError: false, candidateLatency: 4, bodies: ['{"a":1,"…', '{"a":2}'] }],
-    ['no candidate answer', obs(200, '{"a":1}', 2), obs(null, '', 2000, 'timeout'), { outcome: 'mismatch', candidateError: true, candidateLatency: null, bodies: ['{"a":1}', null] }],
-    ['a candidate 500', obs(200, '{"a":1}', 2), obs(500, '{"detail":"x"}', 3), { outcome: 'mismatch', candidateError: true, candidateLatency: 3, bodies: ['{"a":1}', '{"detail…'] }],
+  const json = { contentType: 'application/json', body: Buffer.from('{"f":[1,2]}') };
+  const request = (body: string | null) => ({ url: '/predict?v=1', contentType: 'application/json', body });
+  const rows: Array<[string, Observation, Observation, { outcome: string; candidateError: boolean; candidateLatency: number | null; bodies: [string | null, string | null]; request: unknown }]> = [
+    ['equal answers keep no request', obs(200, '{"a":1}', 2), obs(200, '{"a":1}', 4), { outcome: 'match', candidateError: false, candidateLatency: 4, bodies: [null, null], request: null }],
+    ['different answers keep capped bodies and the capped request', obs(200, '{"a":1,"pad":"xxxxxxxx"}', 2), obs(200, '{"a":2}', 4), { outcome: 'mismatch', candidateError: false, candidateLatency: 4, bodies: ['{"a":1,"…', '{"a":2}'], request: request('{"f":[1,…') }],
+    ['no candidate answer', obs(200, '{"a":1}', 2), obs(null, '', 2000, 'timeout'), { outcome: 'mismatch', candidateError: true, candidateLatency: null, bodies: ['{"a":1}', null], request: request('{"f":[1,…') }],
+    ['a candidate 500', obs(200, '{"a":1}', 2), obs(500, '{"detail":"x"}', 3), { outcome: 'mismatch', candidateError: true, candidateLatency: 3, bodies: ['{"a":1}', '{"detail…'], request: request('{"f":[1,…') }],
   ];
   for (const [what, legacy, candidate, want] of rows) {
     it(what, function () {
-      const { comparison, sample, record } = pairResult({ routeId: 'ml-predict', facts: FACTS, legacy, candidate, rules }, 8);
+      const { comparison, sample, record } = pairResult({ routeId: 'ml-predict', facts: FACTS, legacy, candidate, rules, request: json }, 8);
       assert.equal(comparison.outcome, want.outcome);
       assert.equal(sample.outcome, want.outcome);
       assert.equal(sample.candidateError, want.candidateError);
       assert.equal(sample.candidateLatencyMs, want.candidateLatency);
       assert.deepEqual([record.legacyBody, record.candidateBody], want.bodies);
+      assert.deepEqual(record.request, want.request);
       assert.equal(record.result, comparison);
       assert.deepEqual([record.at, record.requestId, record.mode], [42, 'r-1', 'shadow']);
     });
   }
+
+  it('a request without a body (GET) keeps its URL and no body', function () {
+    const { record } = pairResult({ routeId: 'r', facts: { ...FACTS, method: 'GET' }, legacy: obs(200, '{"a":1}'), candidate: obs(200, '{"a":2}'), rules, request: { contentType: null, body: null } }, 8);
+    assert.deepEqual(record.request, { url: '/predict?v=1', contentType: null, body: null });
+  });
 
   it('noiseDiffs: null unless both answers are whole JSON', function () {
     assert.equal(noiseDiffs(obs(200, 'not json'), obs(200, '{}')), null);

@@ -62,6 +62,11 @@ describe('shadow traffic through the real proxy', function () {
     const one = res.json.comparisons[0];
     assert.equal(one.diffs[0].path, 'prediction[0]');
     assert.ok(one.legacyBody.length <= 65 && one.legacyBody.endsWith('…'));
+    // The request as the client sent it, its body capped like the answers'.
+    assert.equal(one.method, 'POST');
+    assert.equal(one.request.url, '/api/v1/ml/predict');
+    assert.match(one.request.contentType, /^application\/json/);
+    assert.ok(one.request.body.startsWith('{"model_name":"ai4i_classifier"') && one.request.body.length <= 65, one.request.body);
     const summary = await h.adminGet(`/comparisons/summary?route=${ROUTE}&since=10m`);
     const top = summary.json.routes[0].topPaths[0];
     assert.equal(top.path, 'prediction[*]');

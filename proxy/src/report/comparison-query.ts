@@ -8,6 +8,7 @@
  *   //    topPaths: [{ path: 'prediction[*]', count: 9, example: {…} }], models: [{ legacyVersion: '2', … }] }]
  */
 import type { PgPool } from '@smp/platform';
+import type { RecordedRequest } from './comparison-recorder.js';
 import { histogramQuantile, HISTOGRAM_BUCKETS } from './latency-histogram.js';
 import { listRollbackEvents, type StoredRollbackEvent } from './rollback-events.js';
 
@@ -30,6 +31,13 @@ export interface StoredComparison {
   readonly ml: unknown;
   readonly legacyBody: string | null;
   readonly candidateBody: string | null;
+  /** A mismatch's request (recorded since schema v4); null otherwise. */
+  readonly request: RecordedRequest | null;
+}
+
+/** The request columns of a `proxy_comparisons` row, as the API and the report show them. */
+export function storedRequest(row: { request_url: string | null; request_content_type: string | null; request_body: string | null }): RecordedRequest | null {
+  return row.request_url === null ? null : { url: row.request_url, contentType: row.request_content_type, body: row.request_body };
 }
 
 export interface ListOptions {
@@ -43,7 +51,7 @@ export async function listComparisons(pool: PgPool, options: ListOptions): Promi
   const { rows } = await pool.query(
     `SELECT id, route, at, mode, request_id, method, live_percent, shadow_percent, legacy_status, candidate_status,
             legacy_error, candidate_error, legacy_latency_ms, candidate_latency_ms, outcome, reason, diff_count, diffs,
-            legacy_version, candidate_version, ml, legacy_body, candidate_body
+            legacy_version, candidate_version, ml, legacy_body, candidate_body, request_url, request_content_type, request_body
      FROM proxy_comparisons
      WHERE at >= $1 AND ($2::text IS NULL OR route = $2) AND ($3::text IS NULL OR outcome = $3)
      ORDER BY at DESC, id DESC LIMIT $4`,
@@ -67,6 +75,7 @@ export async function listComparisons(pool: PgPool, options: ListOptions): Promi
     ml: r.ml,
     legacyBody: r.legacy_body,
     candidateBody: r.candidate_body,
+    request: storedRequest(r),
   }));
 }
 

@@ -22,6 +22,15 @@ export interface RecordedSide {
   readonly latencyMs: number | null;
 }
 
+/** The request of a recorded mismatch, so it can be replayed. */
+export interface RecordedRequest {
+  /** Path and query as the client sent them, before any rewrite. */
+  readonly url: string;
+  readonly contentType: string | null;
+  /** Capped like the answers' bodies (… when cut); null when there was none. */
+  readonly body: string | null;
+}
+
 /** What is stored for one compared pair. */
 export interface ComparisonRecord {
   readonly routeId: string;
@@ -41,6 +50,8 @@ export interface ComparisonRecord {
   /** Capped bodies, kept for mismatches only. */
   readonly legacyBody: string | null;
   readonly candidateBody: string | null;
+  /** The request, kept for mismatches only. */
+  readonly request: RecordedRequest | null;
 }
 
 /** Why records were not written. */
@@ -84,6 +95,9 @@ const COLUMNS = [
   ['legacy_body', 'text'],
   ['candidate_body', 'text'],
   ['variant', 'text'],
+  ['request_url', 'text'],
+  ['request_content_type', 'text'],
+  ['request_body', 'text'],
 ] as const;
 
 // jsonb columns travel as text[] and are cast per element (unnest cannot take jsonb[] from a text param).
@@ -247,6 +261,9 @@ function columnArrays(records: readonly ComparisonRecord[]): unknown[][] {
       r.legacyBody,
       r.candidateBody,
       r.variant,
+      r.request?.url ?? null,
+      r.request?.contentType ?? null,
+      r.request?.body ?? null,
     ];
     for (let c = 0; c < row.length; c++) cols[c][i] = row[c];
   });

@@ -12,7 +12,8 @@
  * decision and rollback event).
  */
 import type { PgPool } from '@smp/platform';
-import { summarizeComparisons, type RouteSummary } from './comparison-query.js';
+import type { RecordedRequest } from './comparison-recorder.js';
+import { storedRequest, summarizeComparisons, type RouteSummary } from './comparison-query.js';
 import { HISTOGRAM_BUCKETS, histogramQuantile } from './latency-histogram.js';
 import { listRollbackEvents, type StoredRollbackEvent } from './rollback-events.js';
 import { listRouteEvents, type StoredRouteEvent } from './route-events.js';
@@ -45,6 +46,7 @@ export interface ReportSample {
   readonly diffs: readonly { readonly path: string; readonly generalized: string; readonly kind: string; readonly control?: unknown; readonly candidate?: unknown }[];
   readonly legacyBody: string | null;
   readonly candidateBody: string | null;
+  readonly request: RecordedRequest | null;
 }
 
 export interface RouteReport {
@@ -167,7 +169,7 @@ async function readSamples(pool: PgPool, route: string, since: Date, examples: r
   const want = examples
     .map((e) => e as { request_id?: unknown; at?: unknown } | null)
     .filter((e): e is { request_id: string; at: string } => typeof e?.request_id === 'string' && typeof e?.at === 'string');
-  const columns = `id, at, request_id, method, legacy_status, candidate_status, legacy_latency_ms, candidate_latency_ms, legacy_error, candidate_error, diffs, legacy_body, candidate_body`;
+  const columns = `id, at, request_id, method, legacy_status, candidate_status, legacy_latency_ms, candidate_latency_ms, legacy_error, candidate_error, diffs, legacy_body, candidate_body, request_url, request_content_type, request_body`;
   const { rows } = await pool.query(
     `(SELECT ${columns} FROM proxy_comparisons WHERE route = $1 AND at >= $2 AND outcome = 'mismatch' ORDER BY at DESC LIMIT $3)
      UNION
@@ -187,6 +189,7 @@ async function readSamples(pool: PgPool, route: string, since: Date, examples: r
     diffs: Array.isArray(r.diffs) ? r.diffs : [],
     legacyBody: cap(r.legacy_body, chars),
     candidateBody: cap(r.candidate_body, chars),
+    request: storedRequest({ ...r, request_body: cap(r.request_body, chars) }),
   }));
 }
 

@@ -15,6 +15,8 @@
  *                              manual changes through the CLI (the flags CLI creates it the same way)
  *   (v3) a `variant` column on pairs and rollups: the flag variant the candidate answered with, so
  *   a shadowed model version is reported apart from the default one
+ *   proxy_comparisons.request_*  (v4) a mismatch's request (URL as the client sent it, content type,
+ *                              capped body), so an engineer can replay it from the report
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 
@@ -137,6 +139,16 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
       ALTER TABLE proxy_comparison_rollups ADD COLUMN IF NOT EXISTS variant text NOT NULL DEFAULT '';
       ALTER TABLE proxy_comparison_rollups DROP CONSTRAINT IF EXISTS proxy_comparison_rollups_pkey;
       ALTER TABLE proxy_comparison_rollups ADD PRIMARY KEY (route, minute, variant, legacy_version, candidate_version);
+    `,
+  },
+  {
+    version: 4,
+    name: 'the request of a recorded mismatch',
+    sql: `
+      ALTER TABLE proxy_comparisons
+        ADD COLUMN IF NOT EXISTS request_url text,
+        ADD COLUMN IF NOT EXISTS request_content_type text,
+        ADD COLUMN IF NOT EXISTS request_body text;
     `,
   },
 ]);

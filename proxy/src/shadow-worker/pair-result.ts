@@ -12,8 +12,15 @@ import { compareExchange, type ComparisonResult, type Observation } from '../com
 import type { CompareRules } from '../compare/compare-rules.js';
 import { diffJson, type Diff } from '../compare/json-diff.js';
 import { PathRules } from '../compare/path-rules.js';
-import type { ComparisonRecord } from '../report/comparison-recorder.js';
+import type { ComparisonRecord, RecordedRequest } from '../report/comparison-recorder.js';
 import type { WirePair } from '../shadow/worker-protocol.js';
+
+/** The mirrored request's parts a mismatch's record keeps (the URL comes with the pair's facts). */
+export interface PairRequest {
+  readonly contentType: string | null;
+  /** As the client sent it (the tap copies it whole; GET and HEAD carry none). */
+  readonly body: Buffer | null;
+}
 
 /** A pair ready to be compared: legacy is always the control. */
 export interface Pair {
@@ -23,6 +30,8 @@ export interface Pair {
   readonly legacy: Observation;
   readonly candidate: Observation;
   readonly rules: CompareRules;
+  /** The request both sides answered; null when unknown. */
+  readonly request: PairRequest | null;
 }
 
 export interface PairResult {
@@ -35,10 +44,18 @@ const RAW_RULES = new PathRules();
 const isError = (o: Observation) => o.status === null || o.status >= 500;
 
 /** At most `max` bytes of a body, for a mismatch's record (… when cut). */
+function capped(body: Buffer | null, truncated: boolean, max: number): string | null {
+  if (body === null || body.length === 0) return null;
+  const text = body.subarray(0, max).toString('utf8');
+  return body.length > max || truncated ? `${text}…` : text;
+}
+
 function bodySample(o: Observation, max: number): string | null {
-  if (o.status === null || o.body.length === 0) return null;
-  const text = o.body.subarray(0, max).toString('utf8');
-  return o.body.length > max || o.truncated ? `${text}…` : text;
+  return o.status === null ? null : capped(o.body, o.truncated, max);
+}
+
+function requestSample(facts: WirePair, request: PairRequest | null, max: number): RecordedRequest {
+  return { url: facts.url, contentType: request?.contentType ?? null, body: capped(request?.body ?? null, false, max) };
 }
 
 function round(ms: number): number {
@@ -74,6 +91,7 @@ export function pairResult(pair: Pair, sampleBodyBytes: number): PairResult {
       result: comparison,
       legacyBody: mismatch ? bodySample(legacy, sampleBodyBytes) : null,
       candidateBody: mismatch ? bodySample(candidate, sampleBodyBytes) : null,
+      request: mismatch ? requestSample(facts, pair.request, sampleBodyBytes) : null,
     },
   };
 }

@@ -18,7 +18,7 @@ import type { Target } from '../exchange.js';
 import type { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { bodyOf, type FromWorker, type MirrorRequest, type ToWorker, type WireComparison, type WireObservation, type WirePair, type WireRequest } from '../shadow/worker-protocol.js';
 import type { MirrorClient } from './mirror-client.js';
-import { noiseDiffs, pairResult } from './pair-result.js';
+import { noiseDiffs, pairResult, type PairRequest } from './pair-result.js';
 
 /** An exchange the worker holds: started by `start`, finished when paired (and calibrated) or cancelled. */
 interface Pending {
@@ -31,6 +31,8 @@ interface Pending {
   awaitingSecondary: boolean;
   serving: Observation | null;
   pair: WirePair | null;
+  /** The mirrored request's content type and body (a view on its batch's bytes: no copy unless a mismatch keeps it). */
+  request: PairRequest;
   rules: CompareRules | null;
   cancels: Array<() => void>;
   /** How the mirror ended (`answered`, `timeout`…), once it did. */
@@ -64,6 +66,12 @@ export interface ShadowWorkerCoreOptions {
 }
 
 const copy = (b: Buffer): Buffer => (b.length === 0 ? b : Buffer.from(b));
+
+/** A header's value in a flat [name, value, …] list (first occurrence), or null. */
+function headerOf(headers: readonly string[], name: string): string | null {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].length === name.length && headers[i].toLowerCase() === name) return headers[i + 1];
+  return null;
+}
 
 export class ShadowWorkerCore {
   private readonly pending = new Map<number, Pending>();
@@ -141,6 +149,7 @@ export class ShadowWorkerCore {
 
   private start(id: number, routeId: string, mirrorSide: Target, mirror: WireRequest, secondary: WireRequest | null, bytes: ArrayBuffer | null): void {
     const client = this.options.mirror;
+    const sent = this.request(mirror, bytes);
     const p: Pending = {
       routeId,
       mirrorSide,
@@ -150,6 +159,7 @@ export class ShadowWorkerCore {
       awaitingSecondary: secondary !== null,
       serving: null,
       pair: null,
+      request: { contentType: headerOf(sent.headers, 'content-type'), body: sent.body },
       rules: null,
       cancels: [],
       mirrorResult: null,
@@ -159,7 +169,7 @@ export class ShadowWorkerCore {
     this.pending.set(id, p);
     // One budget slot (taken on the serving thread) covers the exchange: its mirror and its calibration request.
     p.cancels.push(
-      client.send(this.request(mirror, bytes), (o) => {
+      client.send(sent, (o) => {
         p.mirrorResult = o.status === null ? (o.error ?? 'error') : 'answered';
         p.mirrored = o;
         this.settle(id, p);
@@ -221,7 +231,7 @@ export class ShadowWorkerCore {
     try {
       const live = facts.mode === 'live';
       const { comparison, sample, record } = pairResult(
-        { routeId: p.routeId, facts, legacy: live ? mirrored : serving, candidate: live ? serving : mirrored, rules },
+        { routeId: p.routeId, facts, legacy: live ? mirrored : serving, candidate: live ? serving : mirrored, rules, request: p.request },
         this.options.sampleBodyBytes,
       );
       this.options.recorder?.enqueue(record);

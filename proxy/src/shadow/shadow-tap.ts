@@ -251,6 +251,7 @@ class ShadowExchange implements ExchangeObserver {
       {
         mode: decision.target === 'candidate' ? 'live' : 'shadow',
         method: this.start.method,
+        url: this.start.url,
         requestId: this.start.requestId,
         livePercent: decision.livePercent,
         shadowPercent: decision.shadowPercent,

@@ -67,6 +67,8 @@ export interface WireObservation {
 export interface WirePair {
   readonly mode: 'shadow' | 'live';
   readonly method: string;
+  /** Path and query as the client sent them (before any rewrite), for a mismatch's record. */
+  readonly url: string;
   readonly requestId: string;
   readonly livePercent: number;
   readonly shadowPercent: number;

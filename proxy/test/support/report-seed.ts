@@ -13,7 +13,7 @@ import { silentLogger, type PgPool } from '@smp/platform';
 import { compareExchange, type Observation } from '../../src/compare/comparator.js';
 import { compileCompareRules } from '../../src/compare/compare-rules.js';
 import { seededRandom } from '../../src/analysis/seeded-random.js';
-import { ComparisonRecorder, type ComparisonRecord } from '../../src/report/comparison-recorder.js';
+import { ComparisonRecorder, type ComparisonRecord, type RecordedRequest } from '../../src/report/comparison-recorder.js';
 import { RouteEventWriter } from '../../src/report/route-events.js';
 
 export const SEED_ROUTE = 'ml-predict';
@@ -24,6 +24,12 @@ const json = { 'content-type': 'application/json' };
 
 function obs(body: object, latencyMs: number): Observation {
   return { status: 200, error: null, latencyMs, headers: json, body: Buffer.from(JSON.stringify(body)), truncated: false };
+}
+
+/** The request behind seeded pair i: a JSON body with a known field; pair 301's carries the markup too. */
+export function seedRequest(i: number): RecordedRequest {
+  const body = { customer_id: `cust-${i}`, features: [i % 7, 0.5, 12], ...(i === 301 ? { comment: MARKUP } : {}) };
+  return { url: `/api/v1/ml/predict?customer=cust-${i}&explain=true`, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
 export function seedRecords(now: number, n = 600): ComparisonRecord[] {
@@ -55,6 +61,7 @@ export function seedRecords(now: number, n = 600): ComparisonRecord[] {
       result,
       legacyBody: mismatch ? legacy.body.toString() : null,
       candidateBody: mismatch ? candidate.body.toString() : null,
+      request: mismatch ? seedRequest(i) : null,
     };
   });
 }

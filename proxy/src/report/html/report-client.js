@@ -252,6 +252,41 @@
     return pre;
   }
 
+  /** JSON indented by two spaces, with arrays and objects of scalars kept on one line (feature vectors stay short). */
+  function pretty(v, indent) {
+    if (v === null || typeof v !== 'object') return JSON.stringify(v);
+    const entries = Array.isArray(v) ? v.map((x) => [null, x]) : Object.entries(v);
+    const open = Array.isArray(v) ? '[' : '{';
+    const close = Array.isArray(v) ? ']' : '}';
+    const item = ([k, x], inner) => (k === null ? '' : `${JSON.stringify(k)}: `) + pretty(x, inner);
+    if (entries.every(([, x]) => x === null || typeof x !== 'object')) {
+      const flat = entries.map((e) => item(e, '')).join(', ');
+      if (flat.length <= 80) return `${open}${flat}${close}`;
+    }
+    const inner = `${indent}  `;
+    return `${open}\n${entries.map((e) => inner + item(e, inner)).join(',\n')}\n${indent}${close}`;
+  }
+
+  /** The request behind a sample, enough to replay it: method, URL as the client sent it, content type, body (pretty when JSON). */
+  function requestView(s) {
+    const q = s.request;
+    if (!q) return el('p', { class: 'request note', text: 'Request not recorded (pair stored before the request was kept).' });
+    let body = q.body;
+    if (body !== null) {
+      try {
+        body = pretty(JSON.parse(body), '');
+      } catch {
+        // Not JSON, or cut at the sample cap (ends in …): shown as stored.
+      }
+    }
+    return el(
+      'div',
+      { class: 'request' },
+      el('div', { class: 'request-line' }, el('span', { class: 'label', text: 'request' }), el('code', { class: 'request-url', text: `${s.method || '?'} ${q.url}` }), q.contentType ? el('span', { class: 'note', text: ` content-type: ${q.contentType}` }) : null),
+      body === null ? null : el('pre', { class: 'request-body', text: body }),
+    );
+  }
+
   function sampleView(r, s, first) {
     const legacyMarked = new Set(s.diffs.filter((d) => d.kind !== 'extra').map((d) => d.path));
     const candidateMarked = new Set(s.diffs.filter((d) => d.kind !== 'missing').map((d) => d.path));
@@ -259,7 +294,8 @@
     return el(
       'details',
       { class: 'sample', id: sampleId(r, s), open: first ? 'open' : null },
-      el('summary', {}, el('code', { text: `${s.method || ''} request ${s.requestId || '?'}` }), ` at ${time(s.at)} — ${s.diffs.length} difference${s.diffs.length === 1 ? '' : 's'}: `, el('code', { text: s.diffs.slice(0, 4).map((d) => d.path).join(', ') + (s.diffs.length > 4 ? ', …' : '') })),
+      el('summary', {}, el('code', { text: `${s.method || ''} ${s.request ? s.request.url : ''}` }), ` request ${s.requestId || '?'}`, ` at ${time(s.at)} — ${s.diffs.length} difference${s.diffs.length === 1 ? '' : 's'}: `, el('code', { text: s.diffs.slice(0, 4).map((d) => d.path).join(', ') + (s.diffs.length > 4 ? ', …' : '') })),
+      requestView(s),
       el('ul', { class: 'diffs' }, s.diffs.map((d) => el('li', {}, el('code', { text: d.path }), ` ${d.kind}: `, el('code', { text: d.kind === 'missing' ? `${show(d.control)} → (missing)` : d.kind === 'extra' ? `(absent) → ${show(d.candidate)}` : `${show(d.control)} → ${show(d.candidate)}` })))),
       el('div', { class: 'side-by-side' }, el('div', {}, el('h4', { class: 'legacy', text: side('legacy', s.legacy) }), bodyView(s.legacyBody, legacyMarked, 'legacy')), el('div', {}, el('h4', { class: 'candidate', text: side('candidate', s.candidate) }), bodyView(s.candidateBody, candidateMarked, 'candidate'))),
     );
@@ -282,7 +318,7 @@
     const ev = e && typeof e === 'object' ? e : null;
     if (!ev) return null;
     const crit = Array.isArray(ev.criteria) ? ev.criteria : [];
-    return el('ul', { class: 'evidence' }, crit.map((c) => el('li', { class: c.result === 'fail' ? 'bad' : '' }, el('b', { text: `${c.name}: ${c.result}` }), ` — ${c.summary || ''}`)), crit.length ? null : el('li', {}, el('code', { text: JSON.stringify(ev).slice(0, 400) })));
+    return el('ul', { class: 'evidence' }, crit.map((c) => { const name = c.name ?? c.criterion; const result = c.result ?? c.status; const ex = Array.isArray(c.examples) && c.examples.length ? ` (e.g. ${c.examples.slice(0, 3).join(', ')})` : ''; return el('li', { class: result === 'fail' ? 'bad' : '' }, el('b', { text: `${name}: ${result}` }), ` — ${c.summary || ''}${ex}`); }), crit.length ? null : el('li', {}, el('code', { text: JSON.stringify(ev).slice(0, 400) })));
   }
 
   function timeline(r) {

@@ -44,6 +44,10 @@ code { font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; 
 a.to-sample { font-size: 12px; }
 details.sample { border: 1px solid var(--line); border-radius: 6px; margin: 6px 0; padding: 4px 8px; }
 details.sample > summary { cursor: pointer; }
+.request { margin: 6px 0; }
+.request-line .label { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin-right: 6px; }
+.request-url { font-weight: 600; word-break: break-all; }
+pre.request-body { font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #f6f8fa; border: 1px solid var(--line); border-left: 3px solid #8a94a6; border-radius: 4px; padding: 6px; margin: 4px 0 0; max-height: 160px; overflow: auto; white-space: pre-wrap; word-break: break-all; }
 ul.diffs { margin: 6px 0; padding-left: 18px; font-size: 12px; }
 .side-by-side { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
 .side-by-side h4.legacy { color: var(--legacy); } .side-by-side h4.candidate { color: var(--candidate); }
