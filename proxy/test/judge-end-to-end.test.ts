@@ -12,109 +12,21 @@
  * test:judge-e2e) runs the issue's sizes (HEALTHY 20,000 at ≥ 500 req/s, AA 100,000).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { createTestDatabase, createTestRedis, eventually, type TestDatabase, type TestRedis } from '@smp/platform/testkit';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { featuresFor, startMlTwin, type MlTwin } from './support/ml-twin.js';
+import { startMlTwin, type MlTwin } from './support/ml-twin.js';
+import { load, PROCESS_ADMIN_TOKEN as TOKEN, startProxyProcess, type ProxyProcess } from './support/proxy-process.js';
 import { flagDoc, ROUTE, shadowRoutes } from './support/shadow-harness.js';
 import { startWebhook } from './support/webhook-receiver.js';
 
 const FULL = process.env.JUDGE_E2E_FULL === '1';
 const HEALTHY = FULL ? 20_000 : 1_000;
 const AA = FULL ? 100_000 : 2_000;
-const MAIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main.js');
-const TOKEN = 'judge-e2e-admin-token-0123456789';
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
-
-interface ProxyProcess {
-  url: string;
-  adminUrl: string;
-  output(): string;
-  close(): Promise<void>;
-}
-
-async function startProxyProcess(env: Record<string, string>): Promise<ProxyProcess> {
-  const [port, adminPort] = [await freePort(), await freePort()];
-  let output = '';
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', PORT: String(port), ADMIN_PORT: String(adminPort), ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  child.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-20_000)));
-  const url = `http://127.0.0.1:${port}`;
-  const adminUrl = `http://127.0.0.1:${adminPort}`;
-  await eventually(
-    async () => {
-      assert.equal(child.exitCode, null, `the proxy exited: ${output}`);
-      const res = await request(`${adminUrl}/health`);
-      await res.body.dump();
-      assert.equal(res.statusCode, 200);
-    },
-    20_000,
-    100,
-  );
-  return {
-    url,
-    adminUrl,
-    output: () => output,
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-interface LoadResult {
-  sent: number;
-  statuses: Map<number, number>;
-  servedBy: Map<string, number>;
-  seconds: number;
-}
-
-/** `n` requests, `concurrency` at a time, until `stop()` says so; every answer's status and server. */
-async function load(proxyUrl: string, n: number, concurrency: number, stop: () => boolean = () => false): Promise<LoadResult> {
-  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
-  const statuses = new Map<number, number>();
-  const servedBy = new Map<string, number>();
-  let next = 0;
-  const t0 = process.hrtime.bigint();
-  const worker = async () => {
-    while (next < n && !stop()) {
-      const i = next++;
-      const res = await request(`${proxyUrl}/api/v1/ml/predict`, {
-        method: 'POST',
-        dispatcher: agent,
-        headers: { 'content-type': 'application/json', 'x-api-key': `client-${i % 97}` },
-        body: JSON.stringify({ model_name: 'ai4i_classifier', features: featuresFor(i) }),
-      });
-      await res.body.dump();
-      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      const by = String(res.headers['x-served-by'] ?? '');
-      servedBy.set(by, (servedBy.get(by) ?? 0) + 1);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  await agent.close();
-  return { sent: next, statuses, servedBy, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
-}
 
 /** What `GET /status` shows of one criterion and of one route (analysis/judge-admin.ts). */
 interface EvidenceJson {

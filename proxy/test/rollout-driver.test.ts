@@ -7,7 +7,7 @@ import { LocalLease, type LeaderLease } from '../src/rollout/leader-lease.js';
 import { RolloutDriver, type RolloutActions } from '../src/rollout/rollout-driver.js';
 
 /** A driver over in-memory parts: the judge's reading, Unleash and the lease are set by the test. */
-function rig(options: { lease?: LeaderLease } = {}) {
+function rig(options: { lease?: LeaderLease; setFlags?: () => Promise<void> } = {}) {
   const clock = { now: 1_000_000 };
   const reading: { value: JudgeReading } = { value: { state: 'undecided', pairs: 0, evidence: null } };
   const flags: string[] = [];
@@ -18,6 +18,7 @@ function rig(options: { lease?: LeaderLease } = {}) {
   const actions: RolloutActions = {
     async setFlags(route, live, shadow) {
       if (unleash.down) throw new Error('Unleash unreachable');
+      await options.setFlags?.();
       flags.push(`${route} ${live}/${shadow}`);
     },
     async rollBack() {},
@@ -67,10 +68,37 @@ describe('rollout driver (in-memory store, fake judge, fake Unleash)', function 
   });
 
   it('should move nothing while another replica holds the lease', async function () {
-    const r = rig({ lease: { hold: async () => null, holder: async () => 'r2', release: async () => undefined } });
+    const r = rig({ lease: { hold: async () => null, renew: async () => false, holder: async () => 'r2', release: async () => undefined } });
     const t = await r.driver.tick();
     assert.equal(t.leader, false);
     assert.deepEqual([r.flags, r.events, await r.store.list()], [[], [], []]);
+  });
+
+  it('should renew the lease while a slow turn runs (ticks meanwhile), so a live leader keeps it through a slow step', async function () {
+    let unblock = () => {};
+    const slowUnleash = new Promise<void>((resolve) => (unblock = resolve));
+    const calls: string[] = [];
+    const lease: LeaderLease = {
+      hold: async () => (calls.push('hold'), 4),
+      renew: async () => (calls.push('renew'), true),
+      holder: async () => 'r1',
+      release: async () => undefined,
+    };
+    const r = rig({ lease, setFlags: () => slowUnleash });
+    const first = r.driver.tick();
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the turn now waits on Unleash
+    const joined: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 2; i++) {
+      joined.push(r.driver.tick());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(calls, ['hold', 'renew', 'renew'], 'each tick during the slow turn renewed the lease');
+    unblock();
+    assert.deepEqual(await Promise.all(joined), [await first, await first], 'the ticks joined the running turn');
+    assert.equal((await first).leader, true);
+    assert.deepEqual(r.flags, ['ml-predict 10/100']);
+    await r.driver.tick();
+    assert.deepEqual(calls, ['hold', 'renew', 'renew', 'hold'], 'no renewal outside a running turn: the turn holds the lease itself');
   });
 
   it('should refuse a write fenced with a token older than the last one written', async function () {

@@ -17,6 +17,8 @@ import type { Redis } from '@smp/platform';
 export interface LeaderLease {
   /** Acquire or renew: the fencing token while this replica leads, null otherwise. */
   hold(): Promise<number | null>;
+  /** Extend the lease only while this replica holds it (never acquires): false once it is lost. */
+  renew(): Promise<boolean>;
   /** The replica holding the lease (null: none or unknown). */
   holder(): Promise<string | null>;
   release(): Promise<void>;
@@ -27,6 +29,9 @@ export class LocalLease implements LeaderLease {
   constructor(private readonly replicaId: string) {}
   async hold(): Promise<number> {
     return 1;
+  }
+  async renew(): Promise<boolean> {
+    return true;
   }
   async holder(): Promise<string> {
     return this.replicaId;
@@ -57,9 +62,9 @@ export class RedisLease implements LeaderLease {
   async hold(): Promise<number | null> {
     const { redis, ttlMs, replicaId } = this.options;
     if (this.mine !== null) {
-      const renewed = await redis.eval(RENEW, 1, this.key, this.mine.value, String(ttlMs));
-      if (renewed === 1) return this.mine.token;
-      this.mine = null; // expired and possibly taken: try again like anyone else
+      const { token } = this.mine;
+      if (await this.renew()) return token;
+      // expired and possibly taken: try again like anyone else
     }
     if ((await redis.exists(this.key)) === 1) return null;
     const token = await redis.incr(this.fenceKey);
@@ -68,6 +73,14 @@ export class RedisLease implements LeaderLease {
     if (ok !== 'OK') return null;
     this.mine = { value, token };
     return token;
+  }
+
+  async renew(): Promise<boolean> {
+    if (this.mine === null) return false;
+    const renewed = await this.options.redis.eval(RENEW, 1, this.key, this.mine.value, String(this.options.ttlMs));
+    if (renewed === 1) return true;
+    this.mine = null;
+    return false;
   }
 
   async holder(): Promise<string | null> {

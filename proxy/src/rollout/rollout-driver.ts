@@ -13,6 +13,12 @@
  * retried; if the write loses (the CLI paused the plan meanwhile, or a newer leader wrote), the
  * next leader or turn re-reads, and setting the same percentages again is harmless. The other
  * replicas only follow the flags. `tick()` is public: tests drive turns one by one.
+ *
+ * A tick that finds the previous turn still running (Unleash slow to answer a step) renews the
+ * lease that turn holds: otherwise a live leader whose step outlasts the TTL loses the lease in the
+ * middle of it, and the next leader starts the step's evidence over (measured with two proxy
+ * processes, test/rollout-replicas.test.ts: steps of 1-3 s against a 1 s TTL made the lease change
+ * hands every turn or two and held the plan at its first step).
  */
 import type { Logger } from '@smp/platform';
 import { newPlan, type PlanState } from '@smp/flags/rollout-state';
@@ -59,6 +65,9 @@ export interface RolloutTurn {
 export class RolloutDriver {
   private timer: NodeJS.Timeout | null = null;
   private turning: Promise<RolloutTurn> | null = null;
+  /** The running turn's fencing token (null: no turn running, or it does not lead). */
+  private turnToken: number | null = null;
+  private renewing = false;
   private last: RolloutTurn = { leader: false, token: null, moved: [], plans: [] };
 
   constructor(private readonly options: RolloutDriverOptions) {}
@@ -82,10 +91,27 @@ export class RolloutDriver {
 
   /** One turn; serialised (never overlaps the previous one). */
   tick(): Promise<RolloutTurn> {
+    if (this.turning !== null) this.renewDuringTurn();
     this.turning ??= this.turn().finally(() => {
       this.turning = null;
+      this.turnToken = null;
     });
     return this.turning;
+  }
+
+  private renewDuringTurn(): void {
+    if (this.turnToken === null || this.renewing) return;
+    const { lease, logger } = this.options;
+    this.renewing = true;
+    lease
+      .renew()
+      .then(
+        (held) => held || logger.warn('rollout lease lost during a turn: a newer leader fences its writes', { replica: this.options.replicaId }),
+        (err: Error) => logger.warn('rollout lease not renewed during a turn', { error: err.message }),
+      )
+      .finally(() => {
+        this.renewing = false;
+      });
   }
 
   private async turn(): Promise<RolloutTurn> {
@@ -104,6 +130,7 @@ export class RolloutDriver {
         token = null;
       }
     }
+    this.turnToken = token;
     if (token === null) {
       this.last = { leader: false, token: null, moved: [], plans: this.last.plans };
       return this.last;
