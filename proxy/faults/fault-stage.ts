@@ -14,6 +14,8 @@ export interface SuiteOptions {
   quick: boolean;
   dir: string;
   log: (line: string) => void;
+  /** Scenario 1: only these candidate faults (`--faults=stall-body,hang`); all when absent. */
+  faults?: readonly string[];
 }
 
 export interface Row extends Tally {

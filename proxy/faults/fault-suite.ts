@@ -8,7 +8,8 @@
  * `--quick` (what `npm test` runs, via proxy/test/faults.test.ts) runs the short half: scenario 1
  * at 300 req/s for 3 s per kind, SIGTERM under load, and bad input. Without it: every scenario at
  * ≥ 500 req/s for ≥ 20 s, 100,000 requests with flags flipping, and the 5-minute soak
- * (`--soak-minutes=N` changes it); `--only=1,7` runs those scenarios. Exit code 1 when any scenario
+ * (`--soak-minutes=N` changes it); `--only=1,7` runs those scenarios, `--faults=stall-body` only
+ * that candidate fault in scenario 1. Exit code 1 when any scenario
  * broke a promise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,12 +46,14 @@ export function formatTable(rows: readonly Row[]): string {
 export interface SuiteSelection {
   soakMinutes?: number;
   only?: readonly string[];
+  /** Scenario 1's candidate faults to run (`--faults=stall-body`); all when absent. */
+  faults?: readonly string[];
 }
 
 export async function runFaultSuite(quick: boolean, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`), selection: SuiteSelection = {}): Promise<SuiteResult> {
   const soakMinutes = selection.soakMinutes ?? 5;
   const dir = mkdtempSync(path.join(tmpdir(), 'fault-suite-'));
-  const options: SuiteOptions = { quick, dir, log };
+  const options: SuiteOptions = { quick, dir, log, ...(selection.faults ? { faults: selection.faults } : {}) };
   const rows: Row[] = [];
   const step = async (name: string, fn: () => Promise<Row | Row[]>) => {
     if (selection.only !== undefined && !selection.only.includes(name.split(' ')[0])) return;
@@ -88,8 +91,9 @@ if (process.argv[1] !== undefined && import.meta.url.endsWith(path.basename(proc
   const quick = process.argv.includes('--quick');
   const minutes = Number(process.argv.find((a) => a.startsWith('--soak-minutes='))?.slice(15) ?? 5);
   const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+  const faults = process.argv.find((a) => a.startsWith('--faults='))?.slice(9).split(',');
   const started = Date.now();
-  const result = await runFaultSuite(quick, undefined, { soakMinutes: minutes, ...(only ? { only } : {}) });
+  const result = await runFaultSuite(quick, undefined, { soakMinutes: minutes, ...(only ? { only } : {}), ...(faults ? { faults } : {}) });
   process.stdout.write(`\n${result.table}\n\nfault suite (${quick ? 'quick' : 'full'}) took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   process.exit(result.rows.some((r) => r.problems.length > 0) ? 1 : 0);
 }

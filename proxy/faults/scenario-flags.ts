@@ -29,6 +29,32 @@ async function waitPercent(proxy: ProxyProcess, percent: number, timeoutMs: numb
   return null;
 }
 
+interface Strategy {
+  id: string;
+  name: string;
+  parameters?: Record<string, string>;
+  constraints?: unknown[];
+  variants?: unknown[];
+  segments?: unknown[];
+}
+
+/** A flag's rollout strategy, read once; `put(percent)` is then one Admin API write. */
+async function rolloutWriter(unleash: TestUnleash, name: string): Promise<{ put: (percent: number) => Promise<void> }> {
+  const path = `${unleash.url}/api/admin/projects/default/features/${encodeURIComponent(name)}/environments/${encodeURIComponent(unleash.environment)}/strategies`;
+  const headers = { authorization: unleash.adminToken, 'content-type': 'application/json' };
+  const list = (await (await fetch(path, { headers })).json()) as Strategy[];
+  const s = list.find((x) => x.name === 'flexibleRollout');
+  if (s === undefined) throw new Error(`flag ${name} has no rollout strategy`);
+  return {
+    put: async (percent) => {
+      const body = { name: s.name, disabled: false, parameters: { ...s.parameters, rollout: String(percent) }, constraints: s.constraints ?? [], variants: s.variants ?? [], segments: s.segments ?? [] };
+      const res = await fetch(`${path}/${encodeURIComponent(s.id)}`, { method: 'PUT', headers, body: JSON.stringify(body) });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`PUT ${name} rollout: ${res.status}`);
+    },
+  };
+}
+
 async function enableAll(admin: UnleashAdminClient, live: number, shadow: number): Promise<void> {
   for (const route of ROUTES) {
     await admin.setRollout(flagName(route, 'live'), live);
@@ -47,26 +73,50 @@ export async function flagFlips(options: SuiteOptions): Promise<Row> {
   const proxy = await startProxy('s2-flips', dir, proxyEnv(dir, legacy, candidate, { UNLEASH_URL: unleash.apiUrl, UNLEASH_API_TOKEN: unleash.clientToken, UNLEASH_REFRESH_MS: '100' }));
   try {
     const before = proxy.rss();
+    // One flag change every 100 ms on a fixed clock, round robin over three flags (so each of them
+    // flips 0<->100 every 300 ms), each change one Admin API write. The Unleash server runs inside this process, beside the load
+    // generator: three Admin API writes per tick (the earlier design) took ~140 ms on the busy
+    // machine, and starting them every 100 ms regardless stacked writes up until the generator's
+    // own event loop starved (client timeouts, requests never sent in time: "lost").
+    const FLIPPED = [flagName('ml-predict', 'live'), flagName('ml-predict', 'shadow'), flagName('ml-anomaly', 'live')];
+    const state = FLIPPED.map(() => false);
+    // The admin client's setRollout is three calls (read the flag, PUT its strategy, read it back):
+    // here each change is the PUT alone, on the strategy read once.
+    const strategies = await Promise.all(FLIPPED.map((name) => rolloutWriter(unleash, name)));
     let flips = 0;
-    let done = false;
-    const flipper = (async () => {
-      while (!done) {
-        const on = flips % 2 === 0;
-        const started = Date.now();
-        await Promise.all([
-          unleash.admin.setRollout(flagName('ml-predict', 'live'), on ? 100 : 0),
-          unleash.admin.setRollout(flagName('ml-predict', 'shadow'), on ? 0 : 100),
-          unleash.admin.setRollout(flagName('ml-anomaly', 'live'), on ? 100 : 0),
-        ]);
-        flips += 1;
-        await sleep(Math.max(0, 100 - (Date.now() - started)));
+    let missed = 0;
+    let failedWrites = 0;
+    let tick = 0;
+    // A tick whose flag is still being written is skipped (a flag's writes never overlap); the
+    // other flags' writes may (at most two in flight: Unleash shares this process's two cores).
+    const writing = FLIPPED.map(() => false);
+    const flipper = setInterval(() => {
+      const i = tick++ % FLIPPED.length;
+      if (writing[i] || writing.filter(Boolean).length >= 2) {
+        missed += 1;
+        return;
       }
-    })();
+      writing[i] = true;
+      state[i] = !state[i];
+      void strategies[i]
+        .put(state[i] ? 100 : 0)
+        .then(
+          () => (flips += 1),
+          () => (failedWrites += 1),
+        )
+        .finally(() => (writing[i] = false));
+    }, 100);
+    const started = Date.now();
     const outcomes = await runLoad({ url: proxy.url, rate: 800, durationMs: 200_000, maxRequests: 100_000, nonIdempotentShare: 0.1 });
-    done = true;
-    await flipper;
+    clearInterval(flipper);
+    const seconds = (Date.now() - started) / 1000;
     const t = await collect(outcomes, [legacy, candidate]);
-    return row('2 flags flipped every 100 ms (real Unleash)', t, { before, after: proxy.rss() }, { note: `${flips} flips; ${t.mirrored} mirrored` });
+    const r = row('2 flags flipped every 100 ms (real Unleash)', t, { before, after: proxy.rss() }, {
+      note: `${flips} flag changes in ${seconds.toFixed(0)} s (one per ${((seconds * 1000) / Math.max(1, flips)).toFixed(0)} ms; ${missed} ticks skipped while writes were still running, ${failedWrites} writes failed); ${t.mirrored} mirrored`,
+    });
+    if (failedWrites > 0) r.problems.push(`${failedWrites} flag writes failed`);
+    if (missed > flips / 10) r.problems.push(`${missed} of ${flips + missed} flag changes missed their 100 ms tick`);
+    return r;
   } finally {
     await proxy.close();
     await Promise.all([legacy.close(), candidate.close()]);

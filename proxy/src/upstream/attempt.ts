@@ -59,8 +59,12 @@ export class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onConnect(abort: (err?: Error) => void): void {
+    // Cancelled while queued for a connection (its deadline passed, a fallback is under way):
+    // undici's abort() would destroy the idle keep-alive socket just handed to it, so that under a
+    // stalling candidate every expired queued request cost a connection. A throw here makes undici
+    // drop the request from its queue and keep the socket.
+    if (this.cancelled) throw new AttemptCancelled();
     this.abortFn = abort;
-    if (this.cancelled) abort();
   }
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
@@ -86,6 +90,13 @@ export class Attempt implements Dispatcher.DispatchHandler {
   onError(err: Error): void {
     this.clearDeadline();
     if (!this.cancelled) this.owner.fail(this, err);
+  }
+}
+
+/** Thrown to undici for an attempt cancelled before it got a connection (onError ignores it). */
+class AttemptCancelled extends Error {
+  constructor() {
+    super('attempt cancelled before it was written');
   }
 }
 
