@@ -41,7 +41,9 @@ async function startShadowProxy(upstreamUrl: string, candidateUrl: string, workD
   const proxy = await startProxy(upstreamUrl, workDir, flags, {
     name: 'shadow',
     route: { compare: { ml: 'predict', ignore: ['request_id', 'timestamp'] } },
-    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '', PREDICTION_URL: candidateUrl },
+    // The judge only watches (JUDGE_WARMUP_PAIRS): this bench measures the shadow path's cost, and a
+    // saturated 2-core machine times the candidate slow (see the judge line it prints; BENCH_JUDGE=1 lets it act).
+    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '', PREDICTION_URL: candidateUrl, ...(process.env.BENCH_JUDGE === '1' ? {} : { JUDGE_WARMUP_PAIRS: '1000000' }) },
   });
   return { ...proxy, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
@@ -129,6 +131,13 @@ async function drained(adminUrl: string): Promise<void> {
   }
 }
 
+/** The judge's state of the bench route (an A/A run must never be rolled back). */
+async function judgeState(adminUrl: string): Promise<string> {
+  const res = await fetch(`${adminUrl}/status`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const status = (await res.json()) as { judge?: { routes?: { route: string; status: string; lastRollback: { reason: string } | null }[] } };
+  return (status.judge?.routes ?? []).map((r) => `judge ${r.route}: ${r.status}${r.lastRollback ? `; ROLLED BACK: ${r.lastRollback.reason}` : ', never rolled back'}`).join('\n');
+}
+
 async function shadowMetrics(adminUrl: string): Promise<string> {
   const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   const text = await res.text();
@@ -187,6 +196,7 @@ async function main(): Promise<void> {
       await drained(shadow.adminUrl);
       fixed.set('proxy-shadow', await fixedRate(shadow.url, rate, durationS));
       process.stdout.write(`${(await shadowMetrics(shadow.adminUrl)).replace(/^/gm, '    ')}\n`);
+      process.stdout.write(`${(await judgeState(shadow.adminUrl)).replace(/^/gm, '    ')}\n`);
     } finally {
       await shadow.stop();
     }
