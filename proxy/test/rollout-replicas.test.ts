@@ -178,6 +178,8 @@ describe('rollout plan across two real proxy processes: one leader at a time, SI
       const resumedRows = seen.filter((r) => r.fence === newHolder.token && r.phase === 'live' && r.stepIndex === 1);
       for (const r of resumedRows) assert.equal(r.stepStartedAt, atKill.stepStartedAt);
       assert.ok(all[3].at.getTime() >= killedAt, 'the last step came after the kill');
+      // The poller samples every 25 ms: let it see the completed row too before reading its history.
+      await eventually(() => assert.equal(seen.at(-1)?.phase, 'completed'), 2_000, 25);
       // The steps seen in the plan row, in order, each written once under one leader's token.
       const steps = seen.map((r) => `${r.phase}${r.phase === 'live' ? ` ${r.stepIndex}` : ''}`).filter((s, i, a) => s !== a[i - 1]);
       assert.deepEqual(steps, ['pending', 'live 0', 'live 1', 'live 2', 'completed'].slice(steps[0] === 'pending' ? 0 : 1));
