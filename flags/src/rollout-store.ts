@@ -13,6 +13,7 @@
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 import { RUNNING_PHASES, type PlanState } from './rollout-state.js';
+import { ROUTE_EVENTS_DDL } from './route-events.js';
 
 export const ROLLOUT_MIGRATIONS_TABLE = 'rollout_schema_migrations';
 
@@ -28,19 +29,7 @@ export const ROLLOUT_MIGRATIONS: readonly Migration[] = Object.freeze([
         fence bigint NOT NULL DEFAULT 0,
         updated_at timestamptz NOT NULL DEFAULT now()
       );
-      CREATE TABLE IF NOT EXISTS proxy_route_events (
-        id bigserial PRIMARY KEY,
-        at timestamptz NOT NULL,
-        route text NOT NULL,
-        kind text NOT NULL,
-        actor text NOT NULL,
-        summary text NOT NULL,
-        detail jsonb,
-        subject text NOT NULL DEFAULT '',
-        state text
-      );
-      CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
-      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+      ${ROUTE_EVENTS_DDL}
     `,
   },
 ]);

@@ -8,6 +8,26 @@
  */
 import type { PgPool } from '@smp/platform';
 
+/**
+ * The route events table (the audit of every action on a route's flags, and the report's timeline).
+ * One definition: the flags CLI's rollout migrations and the proxy's report schema both run it.
+ */
+export const ROUTE_EVENTS_DDL = `
+      CREATE TABLE IF NOT EXISTS proxy_route_events (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        route text NOT NULL,
+        kind text NOT NULL,
+        actor text NOT NULL,
+        summary text NOT NULL,
+        detail jsonb,
+        subject text NOT NULL DEFAULT '',
+        state text
+      );
+      CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
+      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+`;
+
 export type RouteEventKind =
   | 'rollout-start'
   | 'rollout-step'

@@ -19,6 +19,7 @@
  *                              capped body), so an engineer can replay it from the report
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
+import { ROUTE_EVENTS_DDL } from '@smp/flags/route-events';
 
 export const MIGRATIONS_TABLE = 'proxy_schema_migrations';
 
@@ -116,19 +117,7 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
       );
       CREATE INDEX IF NOT EXISTS proxy_label_rollups_minute ON proxy_label_rollups (minute);
 
-      CREATE TABLE IF NOT EXISTS proxy_route_events (
-        id bigserial PRIMARY KEY,
-        at timestamptz NOT NULL,
-        route text NOT NULL,
-        kind text NOT NULL,
-        actor text NOT NULL,
-        summary text NOT NULL,
-        detail jsonb,
-        subject text NOT NULL DEFAULT '',
-        state text
-      );
-      CREATE INDEX IF NOT EXISTS proxy_route_events_route_at ON proxy_route_events (route, at DESC);
-      CREATE INDEX IF NOT EXISTS proxy_route_events_subject ON proxy_route_events (route, kind, subject, at DESC);
+      ${ROUTE_EVENTS_DDL}
     `,
   },
   {
