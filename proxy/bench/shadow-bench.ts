@@ -41,9 +41,9 @@ async function startShadowProxy(upstreamUrl: string, candidateUrl: string, workD
   const proxy = await startProxy(upstreamUrl, workDir, flags, {
     name: 'shadow',
     route: { compare: { ml: 'predict', ignore: ['request_id', 'timestamp'] } },
-    // The judge only watches (JUDGE_WARMUP_PAIRS): this bench measures the shadow path's cost, and a
-    // saturated 2-core machine times the candidate slow (see the judge line it prints; BENCH_JUDGE=1 lets it act).
-    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '', PREDICTION_URL: candidateUrl, ...(process.env.BENCH_JUDGE === '1' ? {} : { JUDGE_WARMUP_PAIRS: '1000000' }) },
+    // The judge acts (an A/A candidate must never be rolled back, saturated or not: the judge line
+    // it prints says so); pairs timed through the proxy's own lag are counted as unscored.
+    env: { ADMIN_PORT: String(adminPort), ADMIN_TOKEN, DATABASE_URL: databaseUrl, REDIS_URL: '', PREDICTION_URL: candidateUrl },
   });
   return { ...proxy, adminUrl: `http://127.0.0.1:${adminPort}` };
 }
@@ -143,7 +143,7 @@ async function shadowMetrics(adminUrl: string): Promise<string> {
   const text = await res.text();
   return text
     .split('\n')
-    .filter((l) => /^proxy_(shadow_skipped_total|comparisons_total|comparison_records_dropped_total|comparison_records_written_total)/.test(l))
+    .filter((l) => /^proxy_(shadow_skipped_total|comparisons_total|comparison_records_dropped_total|comparison_records_written_total|judge_unscored_pairs_total)/.test(l))
     .join('\n');
 }
 

@@ -17,6 +17,7 @@
  *   admin     analysis/    POST /routes/:id/resume, the `judge` status section; `shadow` status here
  *   rollout   rollout/     RolloutDriver every ROLLOUT_INTERVAL_MS on the lease holder: plans -> Unleash, audit
  */
+import { EventLoopLag } from './event-loop-lag.js';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { Closer, Logger } from '@smp/platform';
@@ -235,6 +236,9 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     closer.add('comparison database', () => opened.close());
   }
 
+  // The serving thread's loop lag: legacy's side of a shadow pair is timed here.
+  const lag = new EventLoopLag();
+  closer.add('event-loop lag', () => lag.close());
   const tap = new ShadowTap({
     routes,
     gate,
@@ -245,6 +249,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     requestBodyCap: config.SHADOW_BODY_CAP_BYTES,
     responseBodyCap: config.SHADOW_BODY_CAP_BYTES,
     random: options.random,
+    lag,
   });
 
   const judged = judgedRoutes(judgeDefaults(config));
@@ -319,7 +324,7 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
       tap,
       adminRoutes: [...report.adminRoutes, resumeRoute({ routes, store, controller }), ...comparisonRoutes({ store: comparisons, calibrator, routes, now })],
       statusSections: [
-        judgeStatusSection({ routes, store, controller, gate, replicaId }),
+        judgeStatusSection({ routes, store, controller, gate, replicaId, unscored: (route) => metrics.unscoredOf(route) }),
         shadowStatus,
         () => ({ variants: variants.status() }),
         () => ({ rollout: { leader: rollout.driver.lastTurn.leader, plans: rollout.driver.lastTurn.plans } }),

@@ -266,9 +266,9 @@ class ClientExchange implements AttemptOwner {
     if (this.whole !== null) this.res.end(this.whole);
     else this.res.end();
     attempt.endSpan(attempt.status);
-    const seconds = Number(process.hrtime.bigint() - attempt.sentAt) / 1e9;
-    this.metrics.observe(attempt.side, seconds);
-    this.observer?.responseEnd(seconds * 1000);
+    const ended = process.hrtime.bigint();
+    this.metrics.observe(attempt.side, Number(ended - attempt.sentAt) / 1e9);
+    this.observer?.responseEnd(attempt.wireMs(ended));
     this.conclude(attempt.side, this.status);
   }
 

@@ -6,12 +6,15 @@
  *   flip   100% shadow, candidate healthy for HEALTHY pairs then flipping 10% of labels: no
  *          mirrored request reaches it later than 1 s after its first flipped answer
  *   A/A    identical twins for AA requests: never rolled back, no mismatch counted
+ *   A/A saturated  the same with a CPU burner per core: never rolled back (timing-quality.ts)
  *   live   50% live, the candidate turning 2× slower: rolled back; every client answered
  *
  * `npm test` runs them scaled down (HEALTHY 1,000, AA 2,000); JUDGE_E2E_FULL=1 (npm run
  * test:judge-e2e) runs the issue's sizes (HEALTHY 20,000 at ≥ 500 req/s, AA 100,000).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,6 +30,7 @@ import { startWebhook } from './support/webhook-receiver.js';
 const FULL = process.env.JUDGE_E2E_FULL === '1';
 const HEALTHY = FULL ? 20_000 : 1_000;
 const AA = FULL ? 100_000 : 2_000;
+const AA_SATURATED = FULL ? 50_000 : 6_000;
 
 /** What `GET /status` shows of one criterion and of one route (analysis/judge-admin.ts). */
 interface EvidenceJson {
@@ -46,6 +50,7 @@ interface RouteStatusJson {
   evidence: EvidenceJson[];
   lastRollback: { at: string; reason: string; evidence: EvidenceJson } | null;
   rollback: { state: string } | null;
+  unscoredPairs: Record<string, number>;
 }
 
 async function routeStatus(p: ProxyProcess): Promise<RouteStatusJson> {
@@ -173,6 +178,36 @@ describe(`sequential judge end to end: real proxy process, PostgreSQL, Redis (${
     assert.equal(status.status, 'pass', status.reason);
     assert.equal(mismatches, 0);
     assert.equal(status.evidence.find((e) => e.criterion === 'mismatch-rate')?.events, 0);
+  });
+
+  it(`A/A with the machine saturated (a CPU burner per core, 1 ms twins, 64 connections, ${AA_SATURATED.toLocaleString('en')} requests): never rolled back; pairs timed through our own lag counted unscored`, async function () {
+    // Before timing-quality.ts the shadow bench's saturated A/A run was rolled back on latency:
+    // the starved threads and upstreams read the candidate > 1.5× slow in runs of hundreds.
+    const { proxy: p } = await start({ live: 0, shadow: 100 }, { legacyDelayMs: 1, candidateDelayMs: 1 });
+    const burners = Array.from({ length: availableParallelism() }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    let result: Awaited<ReturnType<typeof load>>;
+    try {
+      result = await load(p.url, AA_SATURATED, 64);
+    } finally {
+      for (const b of burners) b.kill('SIGKILL');
+    }
+    await eventually(async () => assert.ok((await routeStatus(p)).pairs >= AA_SATURATED * 0.9, 'pairs reach the judge'), 10_000);
+    const status = await routeStatus(p);
+    const unscored = Object.fromEntries(await Promise.all(['lag', 'saturated', 'warmup', 'timeout'].map(async (reason) => [reason, await metricValue(p, 'proxy_judge_unscored_pairs_total', { route: ROUTE, reason })])));
+    const latency = status.evidence.find((e) => e.criterion === 'latency');
+    console.log(
+      `      ${result.sent} requests at ${(result.sent / result.seconds).toFixed(0)} req/s; judge ${status.status} after ${status.pairs} pairs; ` +
+        `latency observations ${latency?.observations}; unscored ${JSON.stringify(unscored)}`,
+    );
+    assert.equal(result.statuses.get(200), AA_SATURATED);
+    assert.equal(status.rollback, null, JSON.stringify(status));
+    assert.notEqual(status.status, 'fail', status.reason);
+    assert.ok(unscored.lag + unscored.saturated > 0, 'the saturation was seen: some pairs were timed through our own lag');
+    assert.deepEqual(
+      status.unscoredPairs,
+      Object.fromEntries(Object.entries(unscored).filter(([, n]) => (n as number) > 0)),
+      '/status shows the same counts',
+    );
   });
 
   it('live 50% (legacy mirrored while the candidate serves) with a candidate turning 2× slower (20 -> 40 ms): rolled back on latency; every client answered', async function () {

@@ -9,7 +9,6 @@ import { PairStream } from '../bench/pair-stream.js';
 import { seededRandom } from '../src/analysis/seeded-random.js';
 import { quantileOf, settingsOf, simulateAa, simulateOnset } from '../bench/judge-simulation.js';
 import { requireReference, scipyReference } from './support/scipy.js';
-import { EventLoopLag } from '../src/shadow-worker/event-loop-lag.js';
 
 const good: JudgePair = { outcome: 'match', legacyLatencyMs: 20, candidateLatencyMs: 21, legacyError: false, candidateError: false };
 const mismatch = (id: number): JudgePair => ({ ...good, outcome: 'mismatch', id });
@@ -287,22 +286,6 @@ describe('sequential judge', function () {
     const batch = Array.from({ length: 100 }, (_, i) => mismatch(i));
     assert.equal(judge.observeBatch(batch), 'fail');
     assert.ok(judge.pairs < 100);
-  });
-});
-
-describe('event-loop lag (shadow worker)', function () {
-  it('a timer tick more than 5 ms late marks a stall; latencies timed through it are recognised', function () {
-    let t = 0;
-    const lag = new EventLoopLag(5, 5, () => t);
-    t = 5;
-    lag.check();
-    assert.equal(lag.laggedWithin(40), false);
-    t = 30; // 20 ms late
-    lag.check();
-    t = 60;
-    assert.equal(lag.laggedWithin(40), true, 'a 40 ms answer received at 60 ms overlapped the stall at 30 ms');
-    assert.equal(lag.laggedWithin(10), false, 'a 10 ms answer started after it');
-    lag.close();
   });
 });
 

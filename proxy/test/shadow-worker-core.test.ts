@@ -16,7 +16,7 @@ function obs(status: number | null, body: string, latencyMs = 5, error: string |
   return Object.freeze({ status, error, latencyMs, headers: status === null ? {} : { 'content-type': 'application/json' }, body: Buffer.from(body), truncated: false });
 }
 
-const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', url: '/predict?v=1', requestId: 'r-1', livePercent: 0, shadowPercent: 100, variant: null, at: 42 });
+const FACTS: WirePair = Object.freeze({ mode: 'shadow', method: 'POST', url: '/predict?v=1', requestId: 'r-1', livePercent: 0, shadowPercent: 100, variant: null, at: 42, servingLagMs: 0 });
 
 /** Mirror requests sent; the test answers them. Cancelling answers `aborted`, as the real client does. */
 class FakeMirror {
@@ -60,7 +60,7 @@ class FakeRecorder {
   }
 }
 
-function core(options: { warmup?: number } = {}) {
+function core(options: { warmup?: number; lagMs?: () => number } = {}) {
   const mirror = new FakeMirror();
   const recorder = new FakeRecorder();
   const events: FromWorker[] = [];
@@ -72,6 +72,7 @@ function core(options: { warmup?: number } = {}) {
     emit: (e) => events.push(e),
     onClosed: () => closed++,
     latencyWarmupPairs: options.warmup ?? 0,
+    lag: { maxLagWithin: options.lagMs ?? (() => 0) },
   });
   /** One batch, bodies packed as ShadowLink packs them. */
   const send = (build: (packer: BodyPacker) => ToWorker[]) => {
@@ -83,11 +84,11 @@ function core(options: { warmup?: number } = {}) {
     const wire = { origin: 'http://candidate.test', path: '/p', method: 'POST', headers: ['Content-Type', 'application/json', 'x-shadow-request', '1'], body: packer.add(Buffer.from('{"q":1}')) };
     return { t: 'start', id, routeId: 'ml-predict', mirrorSide: 'candidate', mirror: wire, secondary: secondary ? { ...wire, origin: 'http://legacy.test' } : null };
   };
-  const servedMsg = (id: number, packer: BodyPacker, body: string, rules = 'k1'): ToWorker => ({
+  const servedMsg = (id: number, packer: BodyPacker, body: string, rules = 'k1', servingLagMs = 0): ToWorker => ({
     t: 'served',
     id,
     rules,
-    pair: FACTS,
+    pair: { ...FACTS, servingLagMs },
     serving: { status: 200, error: null, latencyMs: 3, headers: { 'content-type': 'application/json' }, truncated: false, body: packer.add(Buffer.from(body)) },
   });
   const rulesMsg: ToWorker = { t: 'rules', key: 'k1', routeId: 'ml-predict', config: {} };
@@ -112,7 +113,7 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
       route: 'ml-predict',
       side: 'candidate',
       mirror: 'answered',
-      comparison: { outcome: 'match', reason: null, at: 42, variant: null, mode: 'shadow', sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
+      comparison: { outcome: 'match', reason: null, unscored: null, at: 42, variant: null, mode: 'shadow', sample: { outcome: 'match', legacyLatencyMs: 3, candidateLatencyMs: 7, legacyError: false, candidateError: false, id: 'r-1' } },
     });
     assert.equal(t.recorder.records.length, 1);
     assert.equal(t.recorder.records[0].legacy.latencyMs, 3, 'shadow mode: the serving answer is legacy');
@@ -187,6 +188,69 @@ describe('shadow worker core (worker side, fake mirror and recorder)', function 
       t.recorder.records.map((r) => r.candidate.latencyMs),
       [9, 9],
     );
+  });
+
+  it("a side timed through its thread's lag reaches the judge without latencies (unscored: lag); records keep them", function () {
+    let workerLag = 0;
+    const t = core({ lagMs: () => workerLag });
+    const pair = (id: number, servingLag: number, mirrorLag: number, mirrored: Observation) => {
+      workerLag = mirrorLag;
+      t.send((p) => [t.rulesMsg, t.startMsg(id, p), t.servedMsg(id, p, '{}', 'k1', servingLag)]);
+      t.mirror.sent[id - 1].answer(mirrored);
+      return pairs(t.events).at(-1)!.comparison!;
+    };
+    // Serving side 3 ms: clean up to 1 ms of lag. Mirrored 9 ms: clean up to 1.8 ms.
+    const clean = pair(1, 1, 1.8, obs(200, '{}', 9));
+    assert.deepEqual([clean.sample?.legacyLatencyMs, clean.sample?.candidateLatencyMs, clean.unscored], [3, 9, null]);
+    const servingLagged = pair(2, 1.2, 0, obs(200, '{}', 9));
+    assert.deepEqual([servingLagged.sample?.legacyLatencyMs, servingLagged.sample?.candidateLatencyMs, servingLagged.unscored], [null, null, 'lag']);
+    const mirrorLagged = pair(3, 0, 2, obs(200, '{}', 9));
+    assert.equal(mirrorLagged.unscored, 'lag');
+    assert.equal(mirrorLagged.sample?.outcome, 'match', 'the comparison still reaches the judge');
+    assert.deepEqual(
+      t.recorder.records.map((r) => [r.legacy.latencyMs, r.candidate.latencyMs]),
+      [
+        [3, 9],
+        [3, 9],
+        [3, 9],
+      ],
+    );
+  });
+
+  it('while most recent pairs were timed through lag (saturated), even clean pairs carry no latencies; clean timing brings them back', function () {
+    let workerLag = 0;
+    const t = core({ lagMs: () => workerLag });
+    let id = 0;
+    const next = (mirrorLag: number) => {
+      id++;
+      workerLag = mirrorLag;
+      t.send((p) => [t.rulesMsg, t.startMsg(id, p), t.servedMsg(id, p, '{}')]);
+      t.mirror.sent[id - 1].answer(obs(200, '{}', 9));
+      return pairs(t.events).at(-1)!.comparison!.unscored;
+    };
+    const dirty = Array.from({ length: 60 }, () => next(5));
+    assert.ok(dirty.every((u) => u === 'lag'));
+    assert.equal(next(0), 'saturated', 'a clean pair after 60 lagged ones');
+    const recovery = Array.from({ length: 80 }, () => next(0));
+    const firstScored = recovery.indexOf(null);
+    assert.ok(firstScored > 0 && recovery.slice(firstScored).every((u) => u === null), `scored again after ${firstScored + 1} clean pairs: ${recovery.join(',')}`);
+  });
+
+  it('a mirror timeout timed through lag is no evidence (no sample); a clean one counts as the candidate failing', function () {
+    let workerLag = 0;
+    const t = core({ lagMs: () => workerLag });
+    const timeout = (id: number, lag: number) => {
+      workerLag = lag;
+      t.send((p) => [t.rulesMsg, t.startMsg(id, p), t.servedMsg(id, p, '{}')]);
+      t.mirror.sent[id - 1].answer(obs(null, '', 2_000, 'timeout'));
+      return pairs(t.events).at(-1)!.comparison!;
+    };
+    const lagged = timeout(1, 450);
+    assert.deepEqual([lagged.sample, lagged.unscored], [null, 'timeout']);
+    const clean = timeout(2, 30);
+    assert.equal(clean.sample?.candidateError, true);
+    assert.equal(clean.unscored, null);
+    assert.equal(t.recorder.records.length, 2, 'both recorded');
   });
 
   it('schema, flush and close go through the same dispatcher', async function () {

@@ -4,7 +4,9 @@
  *   POST /routes/:id/resume   {"reason"?}   -> {"route","state":"resumed","at","wasRolledBack"}; 404 for an unknown route
  *   GET /status               adds `judge`: each route's sequential decision (status, pairs seen,
  *                             every criterion's evidence), the evidence of this replica's last
- *                             rollback, the rollback state and whether its candidate may get traffic
+ *                             rollback, the rollback state, whether its candidate may get traffic and
+ *                             the pairs it took no latency evidence from (`unscoredPairs`: warmup,
+ *                             lag, saturated, timeout)
  */
 import { AppError } from '@smp/platform';
 import type { AdminRoute, StatusSection } from '../admin/admin-route.js';
@@ -19,6 +21,8 @@ export interface JudgeAdminDeps {
   controller: RollbackController;
   gate: CandidateGate;
   replicaId: string;
+  /** Pairs whose latencies (or timeouts) were not evidence, by reason (shadow-worker/timing-quality.ts). */
+  unscored?: (route: string) => Readonly<Record<string, number>>;
 }
 
 export function resumeRoute(deps: Pick<JudgeAdminDeps, 'routes' | 'store' | 'controller'>): AdminRoute {
@@ -54,6 +58,7 @@ export function judgeStatusSection(deps: JudgeAdminDeps): StatusSection {
         lastRollback: s.lastRollback ? { at: iso(s.lastRollback.at), reason: s.lastRollback.decision.reason, evidence: s.lastRollback.decision.failed } : null,
         rollback: s.rollback ? { state: s.rollback.state, at: iso(s.rollback.at), by: s.rollback.by, reason: s.rollback.reason } : null,
         candidateAllowed: deps.gate.isAllowed(s.routeId),
+        unscoredPairs: deps.unscored?.(s.routeId) ?? {},
       })),
     },
   });

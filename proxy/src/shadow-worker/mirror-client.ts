@@ -43,7 +43,8 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
   private truncated = false;
   private finished = false;
   private abortReason: Error | null = null;
-  private readonly started = process.hrtime.bigint();
+  /** Reset when the request is written on a connection: the candidate's time, not our pool's queue (attempt.ts `wireMs`). */
+  private started = process.hrtime.bigint();
   readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -51,7 +52,10 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
     timeoutMs: number,
     private readonly done: (o: Observation) => void,
   ) {
-    this.timer = setTimeout(() => this.abort(new TimeoutError('mirror timeout')), timeoutMs);
+    // The deadline is judged after the loop has read what already arrived: timers run before the
+    // poll phase, so an answer waiting in the socket while this thread lagged is read first (by the
+    // time the immediate runs) and is not taken for a timeout.
+    this.timer = setTimeout(() => setImmediate(() => this.abort(new TimeoutError('mirror timeout'))), timeoutMs);
   }
 
   abort(reason: Error): void {
@@ -63,6 +67,7 @@ class MirrorHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
+    this.started = process.hrtime.bigint();
     if (this.abortReason) controller.abort(this.abortReason);
   }
 

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createPgPool, openTracing } from '@smp/platform';
 import { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { BatchScheduler, type FromWorker, type FromWorkerBatch, type ToWorkerBatch, type WorkerInit } from '../shadow/worker-protocol.js';
-import { EventLoopLag } from './event-loop-lag.js';
+import { EventLoopLag } from '../event-loop-lag.js';
 import { MirrorClient } from './mirror-client.js';
 import { forwardingLogger, ShadowWorkerCore } from './worker-core.js';
 

@@ -14,11 +14,13 @@
 import type { Logger } from '@smp/platform';
 import { compileCompareRules, type CompareRules } from '../compare/compare-rules.js';
 import type { Observation } from '../compare/comparator.js';
+import type { EventLoopLag } from '../event-loop-lag.js';
 import type { Target } from '../exchange.js';
 import type { ComparisonRecorder } from '../report/comparison-recorder.js';
 import { bodyOf, type FromWorker, type MirrorRequest, type ToWorker, type WireComparison, type WireObservation, type WirePair, type WireRequest } from '../shadow/worker-protocol.js';
 import type { MirrorClient } from './mirror-client.js';
 import { noiseDiffs, pairResult, type PairRequest } from './pair-result.js';
+import { TimingQuality } from './timing-quality.js';
 
 /** An exchange the worker holds: started by `start`, finished when paired (and calibrated) or cancelled. */
 interface Pending {
@@ -59,10 +61,12 @@ export interface ShadowWorkerCoreOptions {
    */
   latencyWarmupPairs?: number;
   /**
-   * This thread's stalls (event-loop-lag.ts): a pair whose answers were timed through one reaches
-   * the judge without latencies, like a warm-up pair.
+   * This thread's loop lag (event-loop-lag.ts): a pair whose sides were not timed cleanly (this
+   * thread's lag for the mirrored side, the serving thread's for the serving side), or timed while
+   * the proxy is saturated, reaches the judge without latencies, like a warm-up pair, and without
+   * its timeouts (timing-quality.ts); its comparison counts.
    */
-  lag?: { laggedWithin(windowMs: number): boolean };
+  lag?: Pick<EventLoopLag, 'maxLagWithin'>;
 }
 
 const copy = (b: Buffer): Buffer => (b.length === 0 ? b : Buffer.from(b));
@@ -78,12 +82,12 @@ export class ShadowWorkerCore {
   private readonly rules = new Map<string, CompareRules>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly now: () => number;
-  private warmupLeft: number;
+  private readonly timing: TimingQuality;
   private schemaReady = false;
   private closing = false;
 
   constructor(private readonly options: ShadowWorkerCoreOptions) {
-    this.warmupLeft = options.latencyWarmupPairs ?? 0;
+    this.timing = new TimingQuality(options.latencyWarmupPairs ?? 0);
     this.now = options.now ?? Date.now;
     const staleMs = options.staleMs ?? 120_000;
     this.sweeper = setInterval(() => this.sweep(this.now() - staleMs), Math.min(staleMs, 10_000));
@@ -235,13 +239,12 @@ export class ShadowWorkerCore {
         this.options.sampleBodyBytes,
       );
       this.options.recorder?.enqueue(record);
-      let judged = sample;
-      const timedThroughStall = this.options.lag?.laggedWithin(Math.max(serving.latencyMs, mirrored.latencyMs)) ?? false;
-      if (this.warmupLeft > 0 || timedThroughStall) {
-        if (this.warmupLeft > 0) this.warmupLeft--;
-        judged = { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
-      }
-      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, at: facts.at, variant: facts.variant, mode: facts.mode };
+      const verdict = this.timing.judge(
+        { latencyMs: serving.latencyMs, lagMs: facts.servingLagMs, timedOut: serving.error === 'timeout' },
+        { latencyMs: mirrored.latencyMs, lagMs: this.options.lag?.maxLagWithin(mirrored.latencyMs) ?? 0, timedOut: mirrored.error === 'timeout' },
+      );
+      const judged = !verdict.timeoutsCount ? null : verdict.latency === null ? sample : { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
+      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, unscored: judged === null ? 'timeout' : verdict.latency, at: facts.at, variant: facts.variant, mode: facts.mode };
     } catch (err) {
       this.raised('process', err);
     }

@@ -8,6 +8,8 @@
  *   proxy_comparisons_total{route,outcome,reason}    compared pairs
  *   proxy_comparison_records_dropped_total{reason}   records not written (queue-full, db-error, …)
  *   proxy_comparison_records_written_total
+ *   proxy_judge_unscored_pairs_total{route,reason}   pairs whose latencies (warmup, lag, saturated) or
+ *                                                    timeout (timeout) were not evidence (timing-quality.ts)
  *   proxy_judge_decisions_total{route,status}        changes of a route's judge status (undecided, pass, fail)
  *   proxy_rollbacks_total{route}
  *   proxy_route_rolled_back{route}                   1 while the route's candidate is out of traffic
@@ -32,6 +34,9 @@ export class ShadowMetrics {
   private readonly mirrors: prom.Counter<'route' | 'target' | 'result'>;
   private readonly comparisons: prom.Counter<'route' | 'outcome' | 'reason'>;
   private readonly calibrations: prom.Counter<'route'>;
+  private readonly unscored: prom.Counter<'route' | 'reason'>;
+  /** The same counts, readable synchronously for `/status` (routes × 4 reasons: bounded). */
+  private readonly unscoredByRoute = new Map<string, Record<string, number>>();
   private readonly failures: prom.Counter<'operation'>;
   readonly dropped: prom.Counter<'reason'>;
   readonly written: prom.Counter;
@@ -52,6 +57,12 @@ export class ShadowMetrics {
       name: 'proxy_comparisons_total',
       help: 'Compared pairs by route, outcome (match, mismatch, not-compared) and not-compared reason',
       labelNames: ['route', 'outcome', 'reason'],
+      registers,
+    });
+    this.unscored = new prom.Counter({
+      name: 'proxy_judge_unscored_pairs_total',
+      help: "Compared pairs the judge took no latency evidence from (warmup, lag: timed through the proxy's own event-loop lag, saturated), or nothing at all (timeout timed through lag)",
+      labelNames: ['route', 'reason'],
       registers,
     });
     this.calibrations = new prom.Counter({ name: 'proxy_shadow_calibrations_total', help: 'Noise calibration samples (legacy asked twice)', labelNames: ['route'], registers });
@@ -87,8 +98,19 @@ export class ShadowMetrics {
     this.mirrors.inc({ route, target, result });
   }
 
-  comparison(route: string, result: Pick<ComparisonResult, 'outcome' | 'reason'>): void {
+  comparison(route: string, result: Pick<ComparisonResult, 'outcome' | 'reason'> & { unscored?: string | null }): void {
     this.comparisons.inc({ route, outcome: result.outcome, reason: result.reason ?? '' });
+    if (result.unscored) {
+      this.unscored.inc({ route, reason: result.unscored });
+      let counts = this.unscoredByRoute.get(route);
+      if (counts === undefined) this.unscoredByRoute.set(route, (counts = {}));
+      counts[result.unscored] = (counts[result.unscored] ?? 0) + 1;
+    }
+  }
+
+  /** Pairs of a route the judge took no latency (or timeout) evidence from, by reason, since the start. */
+  unscoredOf(route: string): Readonly<Record<string, number>> {
+    return this.unscoredByRoute.get(route) ?? {};
   }
 
   calibrated(route: string): void {

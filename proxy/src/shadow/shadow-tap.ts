@@ -29,6 +29,7 @@ import { mirrorRequestHeaders } from '../upstream/forward-headers.js';
 import type { ShadowLink } from './shadow-link.js';
 import type { ShadowMetrics, SkipReason } from './shadow-metrics.js';
 import type { MirrorRequest } from './worker-protocol.js';
+import type { EventLoopLag } from '../event-loop-lag.js';
 
 export interface ShadowTapOptions {
   /** The route table in service (read per request). */
@@ -46,6 +47,8 @@ export interface ShadowTapOptions {
   responseBodyCap: number;
   /** Randomness for calibration sampling (injected for tests). */
   random?: () => number;
+  /** This thread's loop lag (event-loop-lag.ts): how cleanly the serving side was timed. None: 0. */
+  lag?: Pick<EventLoopLag, 'maxLagWithin'>;
 }
 
 /** What the tap needs of the shadow worker's link (ShadowLink). */
@@ -135,6 +138,8 @@ class ShadowExchange implements ExchangeObserver {
   private id: number | null = null;
   /** The serving side completed before the mirror was handed over (an upstream answering early). */
   private early: Observation | null = null;
+  /** The serving thread's worst loop lag while its side was timed (the judge's timing check). */
+  private servingLagMs = 0;
   /** Holding the mirror slot taken in begin() and not yet handed to the worker. */
   private holdsSlot = true;
   private dead = false;
@@ -232,6 +237,7 @@ class ShadowExchange implements ExchangeObserver {
   }
 
   private served(serving: Observation): void {
+    this.servingLagMs = this.tap.opts.lag?.maxLagWithin(serving.latencyMs) ?? 0;
     if (this.id === null) {
       this.early = serving;
       return;
@@ -257,6 +263,7 @@ class ShadowExchange implements ExchangeObserver {
         shadowPercent: decision.shadowPercent,
         variant: (decision.target === 'candidate' ? decision.variant?.name : decision.shadowVariant?.name) ?? null,
         at: now(),
+        servingLagMs: this.servingLagMs,
       },
       this.route,
     );

@@ -76,6 +76,8 @@ export interface WirePair {
   readonly variant: string | null;
   /** Wall clock (ms) when the serving side completed: the pair's time in records and windows. */
   readonly at: number;
+  /** The serving thread's worst event-loop lag (ms) while it timed its side (event-loop-lag.ts). */
+  readonly servingLagMs: number;
 }
 
 export type ToWorker =
@@ -97,11 +99,19 @@ export type ToWorker =
   /** Finish: cancel mirrors, write what is queued, close pools; answered by a batch marked `closed`. */
   | { readonly t: 'close' };
 
+/** Why a pair's latencies did not reach the judge (bounded metric label; shadow-worker/timing-quality.ts). */
+export type Unscored = 'warmup' | 'lag' | 'saturated';
+
 /** A pair's comparison, as the serving thread's metrics and judge need it. */
 export interface WireComparison {
   outcome: Outcome;
   reason: NotComparedReason | null;
   sample: JudgePair | null;
+  /**
+   * Why the judge's sample lacks latencies (`warmup`, `lag`, `saturated`) or is null although the
+   * pair was compared (`timeout`: a timeout timed through our own lag). Null: scored in full.
+   */
+  unscored: Unscored | 'timeout' | null;
   at: number;
   /** The flag variant the candidate answered with (null: none): judged apart per variant. */
   variant: string | null;

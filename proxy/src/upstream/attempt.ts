@@ -24,6 +24,8 @@ export class Attempt implements Dispatcher.DispatchHandler {
   /** The final response head arrived: a failure now is a failure after the head. */
   headSeen = false;
   sentAt = process.hrtime.bigint();
+  /** When undici wrote the request on a connection (after any wait for one): the upstream's own time starts here. */
+  wiredAt: bigint | null = null;
   /** The upstream's status, once its head came. */
   status = 0;
   private abortFn: ((err?: Error) => void) | null = null;
@@ -36,6 +38,15 @@ export class Attempt implements Dispatcher.DispatchHandler {
     private span: Span | null = null,
   ) {
     if (headDeadlineMs > 0) this.deadline = setTimeout(headOverdue, headDeadlineMs, this);
+  }
+
+  /**
+   * The upstream's answer time (ms): from the request written on a connection to now. The pair's
+   * latency test compares the two upstreams, so neither side's wait for one of our pool's
+   * connections counts (the mirror's pool is smaller than the serving one and queues under load).
+   */
+  wireMs(now: bigint): number {
+    return Number(now - (this.wiredAt ?? this.sentAt)) / 1e6;
   }
 
   cancel(): void {
@@ -64,6 +75,7 @@ export class Attempt implements Dispatcher.DispatchHandler {
     // stalling candidate every expired queued request cost a connection. A throw here makes undici
     // drop the request from its queue and keep the socket.
     if (this.cancelled) throw new AttemptCancelled();
+    this.wiredAt = process.hrtime.bigint();
     this.abortFn = abort;
   }
 
