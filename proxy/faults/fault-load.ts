@@ -41,7 +41,10 @@ const BODY = JSON.stringify({ air_temperature: 298.1, process_temperature: 308.6
 const MAX_IN_FLIGHT = 5_000;
 
 export async function runLoad(plan: LoadPlan): Promise<Outcome[]> {
-  const pool = new Pool(plan.url, { connections: 256, pipelining: 1, keepAliveTimeout: 10_000 });
+  // As many connections as requests in flight, as a population of clients has: an open loop whose
+  // own pool queued requests (it had 256) would time them out for its own sake, not the proxy's
+  // (a stalling candidate's live requests take 1–2 s each: 250/s of them need ≈ 500 connections).
+  const pool = new Pool(plan.url, { connections: MAX_IN_FLIGHT, pipelining: 1, keepAliveTimeout: 10_000 });
   const outcomes: Outcome[] = [];
   const pending = new Set<Promise<void>>();
   const started = Date.now();

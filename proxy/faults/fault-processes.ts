@@ -95,6 +95,8 @@ export interface ProxyProcess {
   rss(): number;
   /** Open file descriptors (from /proc). */
   fds(): number;
+  /** Client connections open to its serving port (established TCP, from /proc/net/tcp): part of `fds()`. */
+  clientConnections(): number;
   admin(pathname: string, init?: RequestInit): Promise<Response>;
   signal(sig: NodeJS.Signals): void;
   exited(): Promise<void>;
@@ -102,6 +104,26 @@ export interface ProxyProcess {
 }
 
 export const ADMIN_TOKEN = 'fault-suite-admin-token';
+
+/** Established TCP connections whose local port is `port` (the server side of its clients), IPv4 and IPv6. */
+function establishedOn(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // f[1] local address:port, f[3] state (01 = ESTABLISHED)
+      if (f.length > 3 && f[3] === '01' && f[1].endsWith(hex)) n++;
+    }
+  }
+  return n;
+}
 
 /** A proxy process with `env` on top of the suite's defaults; its log goes to `<dir>/<name>.log`. */
 export async function startProxy(name: string, dir: string, env: Record<string, string>): Promise<ProxyProcess> {
@@ -129,6 +151,7 @@ export async function startProxy(name: string, dir: string, env: Record<string, 
     token: ADMIN_TOKEN,
     rss: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
     fds: () => readdirSync(`/proc/${pid}/fd`).length,
+    clientConnections: () => establishedOn(port),
     admin: (pathname, init = {}) => fetch(`${adminUrl}${pathname}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers ?? {}) } }),
     signal: (sig) => child.kill(sig),
     exited: () => exited(child),

@@ -11,10 +11,10 @@ function rig(options: { lease?: LeaderLease; setFlags?: () => Promise<void> } = 
   const clock = { now: 1_000_000 };
   const reading: { value: JudgeReading } = { value: { state: 'undecided', pairs: 0, evidence: null } };
   const flags: string[] = [];
-  const events: RouteEvent[] = [];
   const resets: string[] = [];
   const unleash = { down: false };
   const store = new MemoryRolloutStore();
+  const events: RouteEvent[] = store.events;
   const actions: RolloutActions = {
     async setFlags(route, live, shadow) {
       if (unleash.down) throw new Error('Unleash unreachable');
@@ -24,9 +24,6 @@ function rig(options: { lease?: LeaderLease; setFlags?: () => Promise<void> } = 
     async rollBack() {},
     async resume() {},
     isRolledBack: () => false,
-    async record(e) {
-      events.push(e);
-    },
   };
   const driver = new RolloutDriver({
     store,

@@ -7,7 +7,8 @@
  *   (persist)       the new state, compare-and-set with this leader's fencing token
  *   reset-evidence  the judge counts pairs afresh at the new step
  *   rollback        the existing rollback (gate on every replica, flags off, rollback event, webhook)
- *   event           the audit row (proxy_route_events), actor `proxy:<replica>`
+ *   event           the audit row (proxy_route_events), actor `proxy:<replica>`, written by the
+ *                   same statement as the plan row (rollout-store.ts)
  *
  * Flags are set before the state is written: if Unleash refuses, nothing moved and the turn is
  * retried; if the write loses (the CLI paused the plan meanwhile, or a newer leader wrote), the
@@ -36,7 +37,6 @@ export interface RolloutActions {
   rollBack(routeId: string, reason: string, evidence: unknown): Promise<void>;
   resume(routeId: string, by: string, reason: string): Promise<void>;
   isRolledBack(routeId: string): boolean;
-  record(event: RouteEvent): Promise<void>;
 }
 
 export interface RolloutDriverOptions {
@@ -162,9 +162,8 @@ export class RolloutDriver {
     const { store, now } = this.options;
     for (const { routeId, spec } of this.options.declared()) {
       if ((await store.get(routeId)) !== undefined) continue;
-      if (await store.create(newPlan(routeId, spec, 'route-table', now()))) {
-        await this.record(routeId, { kind: 'event', event: 'rollout-start', summary: `plan declared in the route table started`, detail: { spec } });
-      }
+      const started = this.event(routeId, { kind: 'event', event: 'rollout-start', summary: 'plan declared in the route table started', detail: { spec } });
+      await store.create(newPlan(routeId, spec, 'route-table', now()), [started]);
     }
   }
 
@@ -178,22 +177,19 @@ export class RolloutDriver {
       if (state.phase === 'pending' && actions.isRolledBack(state.routeId)) await actions.resume(state.routeId, this.actor, 'a rollout plan started');
       await actions.setFlags(state.routeId, e.live, e.shadow);
     }
-    if (!(await store.update(state.routeId, version, t.state, token))) return state;
+    // The step's audit rows go with the plan row, in one statement: never one without the other.
+    const events = t.effects.flatMap((e) => (e.kind === 'event' ? [this.event(state.routeId, e)] : []));
+    if (!(await store.update(state.routeId, version, t.state, token, events))) return state;
     for (const e of t.effects) {
       if (e.kind === 'reset-evidence') judge.resetEvidence(state.routeId);
       else if (e.kind === 'rollback') await actions.rollBack(state.routeId, e.reason, e.evidence);
-      else if (e.kind === 'event') await this.record(state.routeId, e);
     }
     if (t.effects.length > 0) this.options.logger.info('rollout plan moved', { route: state.routeId, phase: t.state.phase, step: t.state.stepIndex });
     return t.state;
   }
 
-  private async record(routeId: string, e: Extract<PlanEffect, { kind: 'event' }>): Promise<void> {
-    try {
-      await this.options.actions.record({ at: this.options.now(), route: routeId, kind: e.event, actor: this.actor, summary: e.summary, detail: e.detail });
-    } catch (err) {
-      this.options.logger.warn('rollout event not recorded', { route: routeId, kind: e.event, error: (err as Error).message });
-    }
+  private event(routeId: string, e: Extract<PlanEffect, { kind: 'event' }>): RouteEvent {
+    return { at: this.options.now(), route: routeId, kind: e.event, actor: this.actor, summary: e.summary, detail: e.detail };
   }
 
   async close(): Promise<void> {

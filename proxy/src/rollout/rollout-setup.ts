@@ -9,7 +9,6 @@
  */
 import { createRedis, closeRedis, waitForRedis, type Closer, type Logger, type PgPool } from '@smp/platform';
 import { UnleashAdminClient } from '@smp/flags/admin-client';
-import { appendRouteEvent } from '@smp/flags/route-events';
 import { MemoryRolloutStore, migrateRolloutSchema, PgRolloutStore, type RolloutStore } from '@smp/flags/rollout-store';
 import type { RolloutSpec } from '@smp/flags/rollout-spec';
 import type { Config } from '../config.js';
@@ -88,9 +87,6 @@ export async function createRollout(config: Config, deps: RolloutDeps): Promise<
       await deps.controller.resume(routeId, by, reason);
     },
     isRolledBack: (routeId) => deps.rollbackStore.isRolledBack(routeId),
-    record: async (event) => {
-      if (pool !== null) await appendRouteEvent(pool, event);
-    },
   };
   const driver = new RolloutDriver({ store, lease, judge: deps.judge, actions, declared: deps.declared, replicaId: deps.replicaId, now: deps.now, logger, prepare });
   deps.closer.add('rollout driver', () => driver.close());
