@@ -142,7 +142,7 @@ describe('shadow tap (serving side, fake link)', function () {
     assert.equal(served.routeId, 'ml-predict');
     assert.equal(served.serving.body.toString(), '{"a":1}');
     assert.equal(served.serving.latencyMs, 4.5);
-    assert.deepEqual(served.pair, { mode: 'shadow', method: 'POST', url: '/api/v1/ml/predict?x=1', requestId: 'req-1', livePercent: 10, shadowPercent: 100, variant: null, at: 1_000 });
+    assert.deepEqual(served.pair, { mode: 'shadow', method: 'POST', url: '/api/v1/ml/predict?x=1', requestId: 'req-1', livePercent: 10, shadowPercent: 100, variant: null, at: 1_000, servingLagMs: 0 });
     assert.equal(link.free, 9, 'the slot stays taken until the worker reports the pair');
     assert.equal(await metrics.skippedCount('ml-predict', 'budget'), 0);
   });
