@@ -105,9 +105,14 @@ export interface ProxyProcess {
 
 export const ADMIN_TOKEN = 'fault-suite-admin-token';
 
-/** Established TCP connections whose local port is `port` (the server side of its clients), IPv4 and IPv6. */
-function establishedOn(port: number): number {
+/**
+ * Established TCP connections (IPv4 and IPv6, from /proc/net/tcp*) whose local port (`side`
+ * 'local': the server side of a listener's clients) or remote port ('remote': clients of a server
+ * on that port) is `port`.
+ */
+export function established(port: number, side: 'local' | 'remote'): number {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const column = side === 'local' ? 1 : 2;
   let n = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
@@ -118,8 +123,8 @@ function establishedOn(port: number): number {
     }
     for (const line of text.split('\n').slice(1)) {
       const f = line.trim().split(/\s+/);
-      // f[1] local address:port, f[3] state (01 = ESTABLISHED)
-      if (f.length > 3 && f[3] === '01' && f[1].endsWith(hex)) n++;
+      // f[1] local address:port, f[2] remote address:port, f[3] state (01 = ESTABLISHED)
+      if (f.length > 3 && f[3] === '01' && f[column].endsWith(hex)) n++;
     }
   }
   return n;
@@ -151,7 +156,7 @@ export async function startProxy(name: string, dir: string, env: Record<string, 
     token: ADMIN_TOKEN,
     rss: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024,
     fds: () => readdirSync(`/proc/${pid}/fd`).length,
-    clientConnections: () => establishedOn(port),
+    clientConnections: () => established(port, 'local'),
     admin: (pathname, init = {}) => fetch(`${adminUrl}${pathname}`, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(init.headers ?? {}) } }),
     signal: (sig) => child.kill(sig),
     exited: () => exited(child),

@@ -5,7 +5,7 @@
  * non-idempotent route must never be sent twice (its failures reach the client, by design).
  * Scenario 7 (soak) is here too: the same wiring, healthy, for minutes.
  */
-import { startProxy, startUpstream, type FaultUpstream, type ProxyProcess } from './fault-processes.js';
+import { established, startProxy, startUpstream, type FaultUpstream, type ProxyProcess } from './fault-processes.js';
 import { closedLoopRate } from './fault-load.js';
 import { collect, metricSum, mib, proxyEnv, row, underLoad, writeFlags, type Row, type SuiteOptions } from './fault-stage.js';
 
@@ -98,12 +98,17 @@ export async function soak(options: SuiteOptions, minutes: number): Promise<Row>
       // Warm up 30 s (JIT, pools, the shadow worker) before the baseline is taken.
       const warm = await underLoad({ url: proxy.url, rate, durationMs: 30_000 });
       // Sampled every second under load: one sample of each would catch the GC's sawtooth (RSS
-      // swings ±25 MiB at 2,000 req/s) or the client's own connections coming and going. The
-      // baseline is the median of the first minute, the end the median of the last one: a leak is
-      // a trend between them, the sawtooth is not.
+      // swings by ±40 MiB at 1,500 req/s) or the client's own connections coming and going. RSS is
+      // judged on its troughs (the lowest sample of the first minute against the lowest of the
+      // last: what survives collection; a leak lifts the troughs, garbage not yet collected does
+      // not), and every minute's trough and median are printed, so a trend shows.
       const rss: number[] = [];
       const fds: number[] = [];
       let clients = 0;
+      let pooled = 0;
+      const upstreamPorts = [legacy, candidate].map((u) => Number(new URL(u.url).port));
+      // Serving pools (UPSTREAM_CONNECTIONS 128 per upstream) and the mirror's (SHADOW_CONNECTIONS 64 per upstream).
+      const poolBound = 2 * (128 + 64);
       const outcomes = await underLoad({
         url: proxy.url,
         rate,
@@ -111,23 +116,31 @@ export async function soak(options: SuiteOptions, minutes: number): Promise<Row>
         onSecond: () => {
           rss.push(proxy.rss());
           // The proxy's own descriptors: its clients' connections come and go with the load
-          // generator's bursts (it opens one per request in flight; the server keeps idle ones 65 s).
-          fds.push(proxy.fds() - proxy.clientConnections());
-          clients = Math.max(clients, proxy.clientConnections());
+          // generator's bursts (it opens one per request in flight; the server keeps idle ones
+          // 65 s), and its keep-alive pools to the upstreams grow with the bursts up to their
+          // bounds (checked apart); what is left must stay flat.
+          const clientConns = proxy.clientConnections();
+          const upstreamConns = upstreamPorts.reduce((n, port) => n + established(port, 'remote'), 0);
+          fds.push(proxy.fds() - clientConns - upstreamConns);
+          clients = Math.max(clients, clientConns);
+          pooled = Math.max(pooled, upstreamConns);
         },
       });
       const t = await collect([...warm, ...outcomes], [legacy, candidate]);
       const span = Math.max(1, Math.min(60, Math.floor(rss.length / 3)));
-      const [before, after] = [median(rss.slice(0, span)), median(rss.slice(-span))];
+      const [before, after] = [Math.min(...rss.slice(0, span)), Math.min(...rss.slice(-span))];
       const [fdsBefore, fdsAfter] = [median(fds.slice(0, span)), median(fds.slice(-span))];
       const growth = (after - before) / before;
+      const byMinute = Array.from({ length: Math.ceil(rss.length / 60) }, (_, m) => rss.slice(m * 60, m * 60 + 60));
+      const perMinute = byMinute.map((xs) => `${(Math.min(...xs) / 2 ** 20).toFixed(0)}/${(median(xs) / 2 ** 20).toFixed(0)}`).join(', ');
       const r = row(`7 soak ${minutes} min @ ${rate} req/s (capacity ${Math.round(full)}), 100% shadow`, t, { before, after }, {
         note:
-          `RSS median of the first and last ${span} s ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% (${mib(before)} -> ${mib(after)}; samples ${mib(Math.min(...rss))}–${mib(Math.max(...rss))}), ` +
-          `own fds ${fdsBefore} -> ${fdsAfter} (samples ${Math.min(...fds)}–${Math.max(...fds)}; client connections apart, at most ${clients}), ${t.mirrored} mirrored`,
+          `RSS trough of the first and last ${span} s ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% (${mib(before)} -> ${mib(after)}; per minute trough/median MiB: ${perMinute}), ` +
+          `other fds ${fdsBefore} -> ${fdsAfter} (samples ${Math.min(...fds)}–${Math.max(...fds)}); apart: client connections (at most ${clients}) and upstream pool connections (at most ${pooled}, bound ${poolBound}); ${t.mirrored} mirrored`,
       });
       if (growth >= 0.1) r.problems.push(`RSS grew ${(growth * 100).toFixed(1)}% (limit 10%)`);
       if (fdsAfter > fdsBefore * 1.1 + 20) r.problems.push(`file descriptors grew ${fdsBefore} -> ${fdsAfter}`);
+      if (pooled > poolBound) r.problems.push(`upstream connections ${pooled} over the pools' bound ${poolBound}`);
       return r;
     } finally {
       await proxy.close();
