@@ -28,6 +28,7 @@ import { judgeStatusSection, resumeRoute } from './analysis/judge-admin.js';
 import { rollbackActions } from './analysis/rollback-actions.js';
 import { RollbackController, type RouteAnalysis, type RouteJudging } from './analysis/rollback-controller.js';
 import { NoiseCalibrator } from './compare/noise-calibrator.js';
+import { NoiseSnapshots } from './report/noise-snapshots.js';
 import { comparisonRoutes } from './report/comparison-routes.js';
 import { ComparisonStore } from './report/comparison-store.js';
 import { reportWiring, type LooseRouteStatus } from './report/report-routes.js';
@@ -234,6 +235,10 @@ async function build(core: ProxyCore, options: ExperimentOptions): Promise<{ par
     });
     const opened = comparisons;
     closer.add('comparison database', () => opened.close());
+    // The calibration, for the file report (written every minute and once more on close, before the pool closes).
+    const snapshots = new NoiseSnapshots({ calibrator, pool: () => opened.db, ready: () => opened.schemaReady, logger });
+    snapshots.start(60_000);
+    closer.add('noise calibration snapshots', () => snapshots.close());
   }
 
   // The serving thread's loop lag: legacy's side of a shadow pair is timed here.

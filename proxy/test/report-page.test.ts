@@ -14,6 +14,9 @@ import { rollUpLabels } from '../src/report/label-rollup.js';
 import { emptyHistogram, record } from '../src/report/latency-histogram.js';
 import { migrationTriggers } from '../src/report/migration-triggers.js';
 import { buildReportData, seriesOf } from '../src/report/report-data.js';
+import { NoiseSnapshots, readNoise, writeNoise } from '../src/report/noise-snapshots.js';
+import { NoiseCalibrator } from '../src/compare/noise-calibrator.js';
+import type { Diff } from '../src/compare/json-diff.js';
 import { migrateReportSchema } from '../src/report/report-schema.js';
 import { listRouteEvents, RouteEventWriter, type RouteEvent } from '../src/report/route-events.js';
 import { MARKUP, SEED_ROUTE, seedRecords, seedReport } from './support/report-seed.js';
@@ -164,6 +167,31 @@ describe('report data on PostgreSQL', function () {
       stored.map((e) => e.summary).reverse(),
       ['on 10%', 'on 30%', 'on 10%'],
     );
+  });
+
+  it('the file report shows each path\'s noise rate from the calibration the proxy wrote; a rewrite replaces it', async function () {
+    const fileReport = async () => (await buildReportData(pool, { since: new Date(now - 3_600_000), now: new Date(now), route: SEED_ROUTE })).routes[0];
+    assert.deepEqual((await fileReport()).paths.map((p) => p.noise), [null, null], 'nothing calibrated yet: unknown, not 0');
+    const calibrator = new NoiseCalibrator();
+    const diff = (path: string): Diff => ({ path, generalized: path, kind: 'value', control: 1, candidate: 2 });
+    for (let i = 0; i < 10; i++) calibrator.observe(SEED_ROUTE, i === 0 ? [diff('prediction[*]'), diff('request_id')] : [diff('request_id')]);
+    await writeNoise(pool, calibrator, SEED_ROUTE);
+    assert.deepEqual(
+      (await fileReport()).paths.map((p) => [p.path, p.noise]),
+      [
+        ['prediction[*]', 0.1],
+        ['note', 0],
+      ],
+    );
+    const stored = await readNoise(pool, SEED_ROUTE);
+    assert.deepEqual([stored?.samples, stored?.rates], [10, { 'prediction[*]': 0.1, request_id: 1 }]);
+    // A restarted proxy's calibrator starts again: its write replaces the route's rows whole.
+    const fresh = new NoiseCalibrator();
+    fresh.observe(SEED_ROUTE, [diff('request_id')]);
+    const snapshots = new NoiseSnapshots({ calibrator: fresh, pool: () => pool, ready: () => true, logger: silentLogger('t') });
+    await snapshots.close();
+    assert.deepEqual(await readNoise(pool, SEED_ROUTE).then((n) => [n?.samples, n?.rates]), [1, { request_id: 1 }]);
+    await pool.query('DELETE FROM proxy_noise_calibration');
   });
 
   it('builds the route report from rollups: counts, paths with examples reachable as samples, labels, events, triggers', async function () {

@@ -116,11 +116,11 @@ describe('comparison store (real PostgreSQL)', function () {
     await db.drop();
   });
 
-  it('migrates once: a database from before v4 (v1-v3) gets v4 alone (its rows kept, their request null), nothing the second time', async function () {
+  it('migrates once: a database from before v4 (v1-v3) gets v4 and v5 alone (its rows kept, their request null), nothing the second time', async function () {
     const before = REPORT_MIGRATIONS.filter((m) => m.version < 4);
     assert.deepEqual(await migrate(pool, { table: MIGRATIONS_TABLE, migrations: before }), before.map((m) => m.version));
     await pool.query(`INSERT INTO proxy_comparisons (route, at, mode, outcome) VALUES ('old', now(), 'shadow', 'mismatch')`);
-    assert.deepEqual(await migrateReportSchema(pool), [4]);
+    assert.deepEqual(await migrateReportSchema(pool), [4, 5]);
     assert.deepEqual(await migrateReportSchema(pool), []);
     const [old] = await listComparisons(pool, { route: 'old', since: new Date(0), limit: 1 });
     assert.equal(old.request, null);

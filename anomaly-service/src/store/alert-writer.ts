@@ -7,7 +7,7 @@
  * `created_at` is the alert's server-made UTC text (`2025-08-21T10:00:00.123456`), kept to the
  * microsecond; `evidence` is jsonb and `recommended_actions` text[].
  */
-import type { PgPool } from '@smp/platform';
+import { inTransaction, type PgPool } from '@smp/platform';
 import type { AnomalyAlert } from '@smp/ml';
 import { needingTables } from './legacy-tables.js';
 
@@ -40,17 +40,9 @@ export class AlertWriter {
         await this.pool.query(insertStatement(alerts));
         return;
       }
-      const client = await this.pool.connect();
-      try {
-        await client.query('BEGIN');
+      await inTransaction(this.pool, async (client) => {
         for (let i = 0; i < alerts.length; i += ALERTS_PER_STATEMENT) await client.query(insertStatement(alerts.slice(i, i + ALERTS_PER_STATEMENT)));
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      });
     });
   }
 }

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from './postgres.js';
 
 export interface Migration {
   version: number;
@@ -32,10 +33,8 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions): Promise<n
   const versions = options.migrations.map((m) => m.version);
   if (new Set(versions).size !== versions.length) throw new Error('duplicate migration versions');
   const sorted = [...options.migrations].sort((a, b) => a.version - b.version);
-  const client = await pool.connect();
-  const applied: number[] = [];
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
+    const applied: number[] = [];
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [lockKey(options.table)]);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${options.table} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
@@ -47,12 +46,6 @@ export async function migrate(pool: pg.Pool, options: MigrateOptions): Promise<n
       await client.query(`INSERT INTO ${options.table} (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       applied.push(m.version);
     }
-    await client.query('COMMIT');
     return applied;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -34,6 +34,22 @@ export function createPgPool(url: string, logger: Pick<Logger, 'warn'>, options:
   return pool;
 }
 
+/** Run `fn` on one client inside BEGIN … COMMIT; any error rolls back and is rethrown. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
 /** `true` when a trivial query answers. */
 export async function pingPg(pool: pg.Pool): Promise<void> {
   await pool.query('SELECT 1');

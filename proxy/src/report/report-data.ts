@@ -11,6 +11,7 @@
  * the proxy stopped, reads the same from what was recorded (last pair's percents, last judge
  * decision and rollback event).
  */
+import { readNoise } from './noise-snapshots.js';
 import type { PgPool } from '@smp/platform';
 import type { RecordedRequest } from './comparison-recorder.js';
 import { storedRequest, summarizeComparisons, type RouteSummary } from './comparison-query.js';
@@ -243,20 +244,23 @@ export async function buildReportData(pool: PgPool, options: BuildOptions): Prom
       const { series, cdf } = seriesOf(minutes.rows.filter((m) => m.route === id));
       const live = options.live ? options.live.state(id) : null;
       const compared = s ? s.matches + s.mismatches : 0;
-      const [samples, current] = await Promise.all([
+      const [samples, current, recordedNoise] = await Promise.all([
         readSamples(pool, id, since, s?.topPaths.map((p) => p.example) ?? [], options),
         // Live: flags and judge from this replica; a rollback state it does not hold (e.g. before a restart) from the store.
         live
           ? recordedState(pool, id).then((rec): RouteReport['current'] => ({ source: 'live', livePercent: live.livePercent, shadowPercent: live.shadowPercent, judge: live.judge, rollback: live.rollback ?? rec.rollback }))
           : recordedState(pool, id),
+        // The file report reads the calibration the proxy last wrote (noise-snapshots.ts); a store from before v5 has none.
+        live ? null : readNoise(pool, id).catch(() => null),
       ]);
+      const noise = live ? live.noise : (recordedNoise?.rates ?? null);
       return {
         route: id,
         summary: s,
         current,
         series,
         cdf,
-        paths: (s?.topPaths ?? []).map((p) => ({ path: p.path, count: p.count, share: compared > 0 ? p.count / compared : null, noise: live?.noise ? (live.noise[p.path] ?? 0) : null, example: p.example })),
+        paths: (s?.topPaths ?? []).map((p) => ({ path: p.path, count: p.count, share: compared > 0 ? p.count / compared : null, noise: noise ? (noise[p.path] ?? 0) : null, example: p.example })),
         samples,
         labels: labels.rows.filter((l) => l.route === id).map((l) => ({ legacy: l.legacy_label, candidate: l.candidate_label, count: l.n })),
         events: events.filter((e) => e.route === id),

@@ -17,6 +17,8 @@
  *   a shadowed model version is reported apart from the default one
  *   proxy_comparisons.request_*  (v4) a mismatch's request (URL as the client sent it, content type,
  *                              capped body), so an engineer can replay it from the report
+ *   proxy_noise_calibration    (v5) per route and generalised path: how often two legacy answers to
+ *                              the same request differed there (noise-snapshots.ts), for the file report
  */
 import { migrate, type Migration, type PgPool } from '@smp/platform';
 import { ROUTE_EVENTS_DDL } from '@smp/flags/route-events';
@@ -138,6 +140,20 @@ export const REPORT_MIGRATIONS: readonly Migration[] = Object.freeze([
         ADD COLUMN IF NOT EXISTS request_url text,
         ADD COLUMN IF NOT EXISTS request_content_type text,
         ADD COLUMN IF NOT EXISTS request_body text;
+    `,
+  },
+  {
+    version: 5,
+    name: 'noise calibration per route and path',
+    sql: `
+      CREATE TABLE IF NOT EXISTS proxy_noise_calibration (
+        route text NOT NULL,
+        path text NOT NULL,
+        samples bigint NOT NULL,
+        differed bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (route, path)
+      );
     `,
   },
 ]);
