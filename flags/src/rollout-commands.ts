@@ -13,7 +13,7 @@ import type { PgPool } from '@smp/platform';
 import type { UnleashAdminClient } from './admin-client.js';
 import { flagName, type RouteId } from './definitions.js';
 import { DEFAULT_HOLD_MS, DEFAULT_MIN_PAIRS, describeSpec, formatDuration, parseDuration, parseSteps, RolloutSpecError, validateMinPairs, type RolloutSpec } from './rollout-spec.js';
-import { controlPlan, describePhase, isRunning, newPlan, type PlanState } from './rollout-state.js';
+import { auditRows, controlPlan, describePhase, isRunning, newPlan, type PlanState } from './rollout-state.js';
 import { PgRolloutStore, type StoredPlan } from './rollout-store.js';
 import { formatHistory, listRouteEvents } from './route-events.js';
 
@@ -85,8 +85,7 @@ async function control(cmd: Extract<RolloutCommand, { kind: 'control' }>, ctx: R
     const t = controlPlan(stored.state, cmd.action, ctx.actor, ctx.now());
     if ('error' in t) throw new RolloutStateError(t.error);
     // The leader may have moved the plan meanwhile: compare-and-set, re-read on a lost race.
-    const events = t.effects.flatMap((e) => (e.kind === 'event' ? [{ at: ctx.now(), route: cmd.route, kind: e.event, actor: ctx.actor, summary: e.summary, detail: e.detail }] : []));
-    if (!(await store.update(cmd.route, stored.version, t.state, undefined, events))) continue;
+    if (!(await store.update(cmd.route, stored.version, t.state, undefined, auditRows(t.effects, cmd.route, ctx.actor, ctx.now())))) continue;
     for (const e of t.effects) if (e.kind === 'set-flags') await ctx.admin.setRollout(flagName(cmd.route, 'live'), e.live);
     const what = cmd.action === 'abort' ? `plan aborted; ${flagName(cmd.route, 'live')} at 0% (shadow kept)` : cmd.action === 'pause' ? 'plan paused: the leader moves nothing until `resume`' : 'plan resumed: the step\'s hold starts again';
     return `${cmd.route}: ${what}`;
@@ -98,8 +97,8 @@ export async function runRolloutCommand(cmd: RolloutCommand, ctx: RolloutContext
   const store = new PgRolloutStore(ctx.pool);
   switch (cmd.kind) {
     case 'plan': {
-      const started = { at: ctx.now(), route: cmd.route, kind: 'rollout-start', actor: ctx.actor, summary: `plan started: ${describeSpec(cmd.spec)}`, detail: { spec: cmd.spec } };
-      const created = await store.create(newPlan(cmd.route, cmd.spec, ctx.actor, ctx.now()), [started]);
+      const started = auditRows([{ kind: 'event', event: 'rollout-start', summary: `plan started: ${describeSpec(cmd.spec)}`, detail: { spec: cmd.spec } }], cmd.route, ctx.actor, ctx.now());
+      const created = await store.create(newPlan(cmd.route, cmd.spec, ctx.actor, ctx.now()), started);
       if (!created) {
         const running = await store.get(cmd.route);
         throw new RolloutStateError(`${cmd.route}: a plan is already running (${running ? describePhase(running.state) : '?'}); \`abort ${cmd.route}\` first`);

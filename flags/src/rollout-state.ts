@@ -7,7 +7,7 @@
  *   any running phase ─► aborted (abort, or the route rolled back outside the plan)
  */
 import type { RolloutSpec } from './rollout-spec.js';
-import type { RouteEventKind } from './route-events.js';
+import type { RouteEvent, RouteEventKind } from './route-events.js';
 
 export type PlanPhase = 'pending' | 'shadow' | 'live' | 'completed' | 'rolled-back' | 'aborted';
 
@@ -92,6 +92,11 @@ export type PlanEffect =
 export interface PlanTransition {
   readonly state: PlanState;
   readonly effects: readonly PlanEffect[];
+}
+
+/** The audit rows of a transition's `event` effects (written with the plan row: rollout-store.ts). */
+export function auditRows(effects: readonly PlanEffect[], route: string, actor: string, at: number): RouteEvent[] {
+  return effects.flatMap((e) => (e.kind === 'event' ? [{ at, route, kind: e.event, actor, summary: e.summary, detail: e.detail }] : []));
 }
 
 export function isRunning(state: PlanState): boolean {

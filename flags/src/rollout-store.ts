@@ -64,15 +64,17 @@ function eventsJson(events: readonly RouteEvent[]): string {
   return JSON.stringify(events.map((e) => ({ at: new Date(e.at).toISOString(), route: e.route, kind: e.kind, actor: e.actor, summary: e.summary, detail: e.detail ?? null })));
 }
 
-/** Appended to a data-modifying CTE `w` (the plan write): its events, only when `w` wrote a row. */
-const WITH_EVENTS = `,
+/** Appended to a data-modifying CTE `w` (the plan write): the events (parameter `$n`), only when `w` wrote a row. */
+function withEvents(n: number): string {
+  return `,
   audit AS (
     INSERT INTO proxy_route_events (at, route, kind, actor, summary, detail)
     SELECT e.at, e.route, e.kind, e.actor, e.summary, e.detail
-    FROM jsonb_to_recordset($EVENTS::jsonb) AS e(at timestamptz, route text, kind text, actor text, summary text, detail jsonb)
+    FROM jsonb_to_recordset($${n}::jsonb) AS e(at timestamptz, route text, kind text, actor text, summary text, detail jsonb)
     WHERE EXISTS (SELECT 1 FROM w)
   )
   SELECT count(*)::int AS n FROM w`;
+}
 
 const RUNNING_SQL = RUNNING_PHASES.map((p) => `'${p}'`).join(', ');
 
@@ -96,7 +98,7 @@ export class PgRolloutStore implements RolloutStore {
          ON CONFLICT (route) DO UPDATE SET state = EXCLUDED.state, version = p.version + 1, updated_at = now()
          WHERE p.state->>'phase' NOT IN (${RUNNING_SQL})
          RETURNING 1
-       )${WITH_EVENTS.replace('$EVENTS', '$3')}`,
+       )${withEvents(3)}`,
       [state.routeId, JSON.stringify(state), eventsJson(events)],
     );
     return rows[0].n === 1;
@@ -108,7 +110,7 @@ export class PgRolloutStore implements RolloutStore {
          UPDATE proxy_rollout_plans SET state = $3, version = version + 1, fence = GREATEST(fence, COALESCE($4::bigint, fence)), updated_at = now()
          WHERE route = $1 AND version = $2 AND ($4::bigint IS NULL OR fence <= $4::bigint)
          RETURNING 1
-       )${WITH_EVENTS.replace('$EVENTS', '$5')}`,
+       )${withEvents(5)}`,
       [routeId, version, JSON.stringify(state), fence ?? null, eventsJson(events)],
     );
     return rows[0].n === 1;

@@ -6,6 +6,7 @@
  * Scenario 7 (soak) is here too: the same wiring, healthy, for minutes.
  */
 import { established, startProxy, startUpstream, type FaultUpstream, type ProxyProcess } from './fault-processes.js';
+import { quantileOf } from '../bench/judge-simulation.js';
 import { closedLoopRate } from './fault-load.js';
 import { collect, metricSum, mib, proxyEnv, row, underLoad, writeFlags, type Row, type SuiteOptions } from './fault-stage.js';
 
@@ -129,10 +130,10 @@ export async function soak(options: SuiteOptions, minutes: number): Promise<Row>
       const t = await collect([...warm, ...outcomes], [legacy, candidate]);
       const span = Math.max(1, Math.min(60, Math.floor(rss.length / 3)));
       const [before, after] = [Math.min(...rss.slice(0, span)), Math.min(...rss.slice(-span))];
-      const [fdsBefore, fdsAfter] = [median(fds.slice(0, span)), median(fds.slice(-span))];
+      const [fdsBefore, fdsAfter] = [Math.round(quantileOf(fds.slice(0, span), 0.5)), Math.round(quantileOf(fds.slice(-span), 0.5))];
       const growth = (after - before) / before;
       const byMinute = Array.from({ length: Math.ceil(rss.length / 60) }, (_, m) => rss.slice(m * 60, m * 60 + 60));
-      const perMinute = byMinute.map((xs) => `${(Math.min(...xs) / 2 ** 20).toFixed(0)}/${(median(xs) / 2 ** 20).toFixed(0)}`).join(', ');
+      const perMinute = byMinute.map((xs) => `${(Math.min(...xs) / 2 ** 20).toFixed(0)}/${(quantileOf(xs, 0.5) / 2 ** 20).toFixed(0)}`).join(', ');
       const r = row(`7 soak ${minutes} min @ ${rate} req/s (capacity ${Math.round(full)}), 100% shadow`, t, { before, after }, {
         note:
           `RSS trough of the first and last ${span} s ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(1)}% (${mib(before)} -> ${mib(after)}; per minute trough/median MiB: ${perMinute}), ` +
@@ -146,9 +147,4 @@ export async function soak(options: SuiteOptions, minutes: number): Promise<Row>
       await proxy.close();
     }
   });
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)];
 }

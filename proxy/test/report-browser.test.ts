@@ -14,6 +14,8 @@ import { createTestDatabase, eventually, http, type TestDatabase } from '@smp/pl
 import type { Page } from 'playwright-core';
 import { openBrowser, type TestBrowser, type WatchedPage } from './support/browser.js';
 import { MARKUP, SEED_ROUTE, seedReport } from './support/report-seed.js';
+import { NoiseCalibrator } from '../src/compare/noise-calibrator.js';
+import { writeNoise } from '../src/report/noise-snapshots.js';
 import { SHADOW_ADMIN_TOKEN, startShadowHarness, type ShadowHarness } from './support/shadow-harness.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -139,6 +141,10 @@ describe('HTML report in Chromium', function () {
   it('npm run report -- --html writes one self-contained file that renders from disk with no network', async function () {
     const dir = await mkdtemp(path.join(tmpdir(), 'report-file-'));
     const file = path.join(dir, 'report.html');
+    // What a proxy's calibration wrote before it stopped: prediction[*] differed in 1 of 8 legacy pairs.
+    const calibrator = new NoiseCalibrator();
+    for (let i = 0; i < 8; i++) calibrator.observe(SEED_ROUTE, i === 0 ? [{ path: 'prediction[0]', generalized: 'prediction[*]', kind: 'value', control: 0, candidate: 1 }] : []);
+    await writeNoise(pool, calibrator, SEED_ROUTE);
     try {
       const run = await new Promise<{ code: number; out: string }>((resolve) =>
         execFile(process.execPath, [CLI, '--html', file, '--since', '2h'], { env: { PATH: String(process.env.PATH), DATABASE_URL: db.url }, timeout: 30_000 }, (err, stdout, stderr) =>
@@ -153,6 +159,11 @@ describe('HTML report in Chromium', function () {
       await checkReport(w);
       assert.ok(w.requests.every((u) => u.startsWith('file:') || u.startsWith('data:')), w.requests.join('\n'));
       await w.page.screenshot({ path: path.join(OUT, 'report-file.png'), fullPage: true });
+      // The noise column reads the recorded calibration (it was "–" with the proxy stopped).
+      const fields = w.page.locator(`#route-${SEED_ROUTE} tr`, { hasText: 'prediction[*]' }).first();
+      assert.match(await fields.innerText(), /12\.50%/);
+      assert.match(await w.page.locator(`#route-${SEED_ROUTE} tr`, { hasText: 'note' }).first().innerText(), /0\.00%/);
+      await fields.locator('xpath=ancestor::table').screenshot({ path: path.join(OUT, 'report-file-fields.png') });
       // The markup pair's sample, opened, for a look at how a request reads next to its two answers.
       const sample = w.page.locator(`#route-${SEED_ROUTE} details.sample`, { has: w.page.locator('.body.candidate .ln[data-path="note"]') }).first();
       await sample.evaluate((d) => d.setAttribute('open', ''));

@@ -11,8 +11,8 @@
  * the proxy stopped, reads the same from what was recorded (last pair's percents, last judge
  * decision and rollback event).
  */
-import { readNoise } from './noise-snapshots.js';
 import type { PgPool } from '@smp/platform';
+import { readNoise } from './noise-snapshots.js';
 import type { RecordedRequest } from './comparison-recorder.js';
 import { storedRequest, summarizeComparisons, type RouteSummary } from './comparison-query.js';
 import { HISTOGRAM_BUCKETS, histogramQuantile } from './latency-histogram.js';
@@ -212,6 +212,9 @@ async function recordedState(pool: PgPool, route: string): Promise<RouteReport['
   };
 }
 
+/** PostgreSQL's undefined_table: a store migrated before the table existed. */
+const UNDEFINED_TABLE = '42P01';
+
 export async function buildReportData(pool: PgPool, options: BuildOptions): Promise<ReportData> {
   const { since, now } = options;
   const route = options.route ?? null;
@@ -251,7 +254,7 @@ export async function buildReportData(pool: PgPool, options: BuildOptions): Prom
           ? recordedState(pool, id).then((rec): RouteReport['current'] => ({ source: 'live', livePercent: live.livePercent, shadowPercent: live.shadowPercent, judge: live.judge, rollback: live.rollback ?? rec.rollback }))
           : recordedState(pool, id),
         // The file report reads the calibration the proxy last wrote (noise-snapshots.ts); a store from before v5 has none.
-        live ? null : readNoise(pool, id).catch(() => null),
+        live ? null : readNoise(pool, id).catch((err: { code?: string }) => (err.code === UNDEFINED_TABLE ? null : Promise.reject(err))),
       ]);
       const noise = live ? live.noise : (recordedNoise?.rates ?? null);
       return {

@@ -22,14 +22,12 @@
  * hands every turn or two and held the plan at its first step).
  */
 import type { Logger } from '@smp/platform';
-import { newPlan, type PlanState } from '@smp/flags/rollout-state';
+import { auditRows, isRunning, newPlan, type PlanState } from '@smp/flags/rollout-state';
 import type { RolloutSpec } from '@smp/flags/rollout-spec';
 import type { RolloutStore } from '@smp/flags/rollout-store';
-import type { RouteEvent } from '@smp/flags/route-events';
 import type { JudgeView } from './judge-view.js';
 import type { LeaderLease } from './leader-lease.js';
-import { isRunning } from '@smp/flags/rollout-state';
-import { advancePlan, type PlanEffect } from './rollout-plan.js';
+import { advancePlan } from './rollout-plan.js';
 
 /** How the driver acts on the world; each injected. */
 export interface RolloutActions {
@@ -162,8 +160,8 @@ export class RolloutDriver {
     const { store, now } = this.options;
     for (const { routeId, spec } of this.options.declared()) {
       if ((await store.get(routeId)) !== undefined) continue;
-      const started = this.event(routeId, { kind: 'event', event: 'rollout-start', summary: 'plan declared in the route table started', detail: { spec } });
-      await store.create(newPlan(routeId, spec, 'route-table', now()), [started]);
+      const started = auditRows([{ kind: 'event', event: 'rollout-start', summary: 'plan declared in the route table started', detail: { spec } }], routeId, this.actor, now());
+      await store.create(newPlan(routeId, spec, 'route-table', now()), started);
     }
   }
 
@@ -178,18 +176,13 @@ export class RolloutDriver {
       await actions.setFlags(state.routeId, e.live, e.shadow);
     }
     // The step's audit rows go with the plan row, in one statement: never one without the other.
-    const events = t.effects.flatMap((e) => (e.kind === 'event' ? [this.event(state.routeId, e)] : []));
-    if (!(await store.update(state.routeId, version, t.state, token, events))) return state;
+    if (!(await store.update(state.routeId, version, t.state, token, auditRows(t.effects, state.routeId, this.actor, now())))) return state;
     for (const e of t.effects) {
       if (e.kind === 'reset-evidence') judge.resetEvidence(state.routeId);
       else if (e.kind === 'rollback') await actions.rollBack(state.routeId, e.reason, e.evidence);
     }
     if (t.effects.length > 0) this.options.logger.info('rollout plan moved', { route: state.routeId, phase: t.state.phase, step: t.state.stepIndex });
     return t.state;
-  }
-
-  private event(routeId: string, e: Extract<PlanEffect, { kind: 'event' }>): RouteEvent {
-    return { at: this.options.now(), route: routeId, kind: e.event, actor: this.actor, summary: e.summary, detail: e.detail };
   }
 
   async close(): Promise<void> {

@@ -37,13 +37,6 @@ export interface TimedSide {
   readonly timedOut: boolean;
 }
 
-export interface TimingVerdict {
-  /** Null: the latencies are evidence. */
-  readonly latency: Unscored | null;
-  /** False: a timeout in the pair cannot be told from our own lag; the judge skips the pair. */
-  readonly timeoutsCount: boolean;
-}
-
 export class TimingQuality {
   private cleanShare = 1;
   private saturatedNow = false;
@@ -59,17 +52,19 @@ export class TimingQuality {
     return this.cleanShare;
   }
 
-  judge(a: TimedSide, b: TimedSide): TimingVerdict {
+  /**
+   * What the judge may take from the pair: everything (null), its comparison and failures but not
+   * its latencies (`warmup`, `lag`, `saturated`), or nothing (`timeout`: a timeout that cannot be
+   * told from our own lag).
+   */
+  judge(a: TimedSide, b: TimedSide): Unscored | null {
     const clean = timedCleanly(a.latencyMs, a.lagMs) && timedCleanly(b.latencyMs, b.lagMs);
     this.cleanShare += WEIGHT * ((clean ? 1 : 0) - this.cleanShare);
     if (this.cleanShare < SATURATED_BELOW) this.saturatedNow = true;
     else if (this.cleanShare >= CLEAN_ABOVE) this.saturatedNow = false;
-    const saturated = this.saturatedNow;
-    const timeoutsCount = !((a.timedOut || b.timedOut) && (!clean || saturated));
-    if (this.warmupLeft > 0) {
-      this.warmupLeft--;
-      return { latency: 'warmup', timeoutsCount };
-    }
-    return { latency: !clean ? 'lag' : saturated ? 'saturated' : null, timeoutsCount };
+    const warmup = this.warmupLeft > 0;
+    if (warmup) this.warmupLeft--;
+    if ((a.timedOut || b.timedOut) && (!clean || this.saturatedNow)) return 'timeout';
+    return warmup ? 'warmup' : !clean ? 'lag' : this.saturatedNow ? 'saturated' : null;
   }
 }

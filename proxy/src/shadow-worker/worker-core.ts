@@ -239,12 +239,12 @@ export class ShadowWorkerCore {
         this.options.sampleBodyBytes,
       );
       this.options.recorder?.enqueue(record);
-      const verdict = this.timing.judge(
+      const unscored = this.timing.judge(
         { latencyMs: serving.latencyMs, lagMs: facts.servingLagMs, timedOut: serving.error === 'timeout' },
         { latencyMs: mirrored.latencyMs, lagMs: this.options.lag?.maxLagWithin(mirrored.latencyMs) ?? 0, timedOut: mirrored.error === 'timeout' },
       );
-      const judged = !verdict.timeoutsCount ? null : verdict.latency === null ? sample : { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
-      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, unscored: judged === null ? 'timeout' : verdict.latency, at: facts.at, variant: facts.variant, mode: facts.mode };
+      const judged = unscored === 'timeout' ? null : unscored === null ? sample : { ...sample, legacyLatencyMs: null, candidateLatencyMs: null };
+      p.comparison = { outcome: comparison.outcome, reason: comparison.reason, sample: judged, unscored, at: facts.at, variant: facts.variant, mode: facts.mode };
     } catch (err) {
       this.raised('process', err);
     }

@@ -16,6 +16,7 @@
  */
 import { prom, type Registry } from '@smp/platform';
 import type { ComparisonResult } from '../compare/comparator.js';
+import type { Unscored } from './worker-protocol.js';
 
 /** Why a request picked by the shadow flag was not mirrored. */
 export type SkipReason =
@@ -98,7 +99,7 @@ export class ShadowMetrics {
     this.mirrors.inc({ route, target, result });
   }
 
-  comparison(route: string, result: Pick<ComparisonResult, 'outcome' | 'reason'> & { unscored?: string | null }): void {
+  comparison(route: string, result: Pick<ComparisonResult, 'outcome' | 'reason'> & { unscored?: Unscored | null }): void {
     this.comparisons.inc({ route, outcome: result.outcome, reason: result.reason ?? '' });
     if (result.unscored) {
       this.unscored.inc({ route, reason: result.unscored });

@@ -99,19 +99,20 @@ export type ToWorker =
   /** Finish: cancel mirrors, write what is queued, close pools; answered by a batch marked `closed`. */
   | { readonly t: 'close' };
 
-/** Why a pair's latencies did not reach the judge (bounded metric label; shadow-worker/timing-quality.ts). */
-export type Unscored = 'warmup' | 'lag' | 'saturated';
+/**
+ * Why a compared pair is not full evidence for the judge (bounded metric label;
+ * shadow-worker/timing-quality.ts): its latencies were left out (`warmup`, `lag`, `saturated`), or
+ * the whole pair was (`timeout`: a timeout timed through our own lag).
+ */
+export type Unscored = 'warmup' | 'lag' | 'saturated' | 'timeout';
 
 /** A pair's comparison, as the serving thread's metrics and judge need it. */
 export interface WireComparison {
   outcome: Outcome;
   reason: NotComparedReason | null;
   sample: JudgePair | null;
-  /**
-   * Why the judge's sample lacks latencies (`warmup`, `lag`, `saturated`) or is null although the
-   * pair was compared (`timeout`: a timeout timed through our own lag). Null: scored in full.
-   */
-  unscored: Unscored | 'timeout' | null;
+  /** Why the judge's sample lacks latencies, or is null although the pair was compared. Null: scored in full. */
+  unscored: Unscored | null;
   at: number;
   /** The flag variant the candidate answered with (null: none): judged apart per variant. */
   variant: string | null;
